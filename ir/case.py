@@ -1,0 +1,159 @@
+"""The case file: one DuckDB database per incident.
+
+`open_case` creates the schema on first open and checks its version after; a
+second writer waits for the file lock (DuckDB allows one writing process) and
+gives up with a clear message. Library code returns data and raises typed
+errors; rendering belongs to the CLI and notebooks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import orjson
+import pandas as pd
+import pyarrow as pa
+
+from parsers.base import SQL_MACROS
+
+if TYPE_CHECKING:
+    from ir.ingest import FileReport, Progress
+
+SCHEMA_VERSION = 1
+LOCK_TIMEOUT_SECONDS = 60.0
+
+
+class CaseError(RuntimeError):
+    """A case file that cannot be opened or used; the message says why and what to do."""
+
+
+class Case:
+    """An open case file. Use `ir.open_case(path)`."""
+
+    def __init__(self, path: Path, connection: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+        self.path = path
+        self.connection = connection
+        self.read_only = read_only
+
+    def __repr__(self) -> str:
+        return f"Case({str(self.path)!r})"
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def sql(self, query: str, parameters: list[Any] | None = None) -> pd.DataFrame:
+        """Run a query on the case and return a DataFrame (times tz-aware, UTC)."""
+        return self.connection.execute(query, parameters or []).fetchdf()
+
+    def ingest(
+        self,
+        *paths: str | Path,
+        source: str | None = None,
+        progress: Progress | None = None,
+    ) -> list[FileReport]:
+        from ir.ingest import ingest
+
+        return ingest(self, [Path(p) for p in paths], source=source, progress=progress)
+
+    def stats(self) -> pd.DataFrame:
+        """Per source: files, events, credentials, rejects, time span."""
+        return self.sql(
+            """
+            SELECT e.source, count(DISTINCT e.file_id) AS files, count(*) AS events,
+                   (SELECT count(DISTINCT c.credential) FROM credential_refs c
+                      JOIN events x USING (event_key) WHERE x.source = e.source) AS credentials,
+                   (SELECT count(*) FROM rejects r WHERE r.source = e.source) AS rejected,
+                   min(e.time) AS first_event, max(e.time) AS last_event
+            FROM events e GROUP BY e.source ORDER BY e.source
+            """
+        )
+
+
+def open_case(path: str | Path = "case.duckdb", read_only: bool = False) -> Case:
+    """Open (or create) a case file."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise CaseError(f"{path}: no such case file; create it with `ir ingest --case {path} …`")
+    connection = _connect(path, read_only)
+    case = Case(path, connection, read_only)
+    _prepare(case)
+    return case
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise CaseError(f"{path}: cannot open the case file ({error})") from None
+            if time.monotonic() > deadline:
+                raise CaseError(
+                    f"{path}: another ir process holds the case file for writing; "
+                    f"waited {LOCK_TIMEOUT_SECONDS:.0f}s, try again when it has finished"
+                ) from None
+            time.sleep(0.2)
+        except duckdb.Error as error:
+            raise CaseError(f"{path}: not a usable DuckDB case file ({error})") from None
+
+
+def _prepare(case: Case) -> None:
+    connection = case.connection
+    connection.execute("SET TimeZone = 'UTC'")
+    for macro in SQL_MACROS:
+        connection.execute(macro)
+    connection.create_function(
+        "ir_canonical_sha256", _canonical_sha256, ["VARCHAR"], "VARCHAR", type="arrow"
+    )
+    version = _schema_version(connection)
+    if version is None:
+        if case.read_only:
+            raise CaseError(f"{case.path}: not an ir case file (no case_meta table)")
+        connection.execute(files("ir").joinpath("schema.sql").read_text())
+        connection.execute(
+            "INSERT INTO case_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+    elif version > SCHEMA_VERSION:
+        raise CaseError(
+            f"{case.path}: case schema {version} is newer than this ir ({SCHEMA_VERSION}); upgrade ir"
+        )
+
+
+def _schema_version(connection: duckdb.DuckDBPyConnection) -> int | None:
+    exists = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_meta' AND NOT temporary"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return None
+    row = connection.execute("SELECT value FROM case_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else None
+
+
+def _canonical_sha256(records: pa.Array) -> pa.Array:
+    """SHA-256 of canonical JSON (sorted keys, no whitespace): ids for records without one.
+
+    A Python UDF, but it only runs for records whose vendor gives no id.
+    """
+    return pa.array(
+        [
+            None
+            if text is None
+            else hashlib.sha256(
+                orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
+            ).hexdigest()
+            for text in records.to_pylist()
+        ],
+        type=pa.string(),
+    )

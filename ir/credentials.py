@@ -1,0 +1,145 @@
+"""Credential kinds, canonical `kind:value` ids, and raw secret -> fingerprint ids.
+
+A leaf module: parsers and the rest of `ir` import it, it imports nothing of
+theirs. A raw secret handled here is never put in a return value, an exception
+or a log line; only the identifiers that vendor logs carry come out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass
+
+import orjson
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    vendor: str
+    value: str  # what the value is, as the vendor logs it
+    example: str
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        "aws_access_key",
+        "AWS",
+        "access key id: AKIA… long-term, ASIA… temporary",
+        "AKIAIOSFODNN7EXAMPLE",
+    ),
+    Kind(
+        "github_token",
+        "GitHub",
+        "hashed_token: base64 of the SHA-256 of the raw token",
+        "E8Fzcgs3TQXq…=",
+    ),
+    Kind(
+        "okta_session",
+        "Okta",
+        "authenticationContext.externalSessionId",
+        "102nZHzd6OHSfGG51vsoc22gw",
+    ),
+    Kind("okta_api_token", "Okta", "API token id (00T…)", "00T94e3cn9kSEO3c51s5"),
+    Kind("entra_session", "Microsoft", "sign-in sessionId / AADSessionId / sid claim", "<GUID>"),
+    Kind(
+        "entra_uti",
+        "Microsoft",
+        "uniqueTokenIdentifier / UniqueTokenId / signInActivityId",
+        "OTMzZjIw…",
+    ),
+    Kind("salesforce_connected_app", "Salesforce", "connected app id, first 15 characters", "0H4…"),
+    Kind("salesforce_login", "Salesforce", "LOGIN_KEY / LoginKey", "…"),
+    Kind("salesforce_session", "Salesforce", "SESSION_KEY / SessionKey", "…"),
+    Kind("google_oauth_client", "Google", "OAuth client_id", "…apps.googleusercontent.com"),
+    Kind("google_oauth_grant", "Google", "<client_id>/<actor email>", "…/user@example.com"),
+    Kind("slack_session", "Slack", "context.session_id", "913888259765"),
+    Kind("k8s_token", "Kubernetes", "service account token JTI / credential id", "…"),
+    Kind("jwt_id", "any", "a JWT's jti claim when no vendor kind claims it", "…"),
+)
+KIND_NAMES = frozenset(k.name for k in KINDS)
+
+_CANONICAL = re.compile(r"^([a-z0-9_]+):(.+)$", re.DOTALL)
+_AWS_KEY_ID = re.compile(r"^(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{12,}$")
+_AWS_KEY_LINE = re.compile(r"aws_access_key_id\s*[=:]\s*[\"']?([A-Z0-9]{16,})", re.IGNORECASE)
+_GITHUB_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+_JWT = re.compile(r"^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*$")
+
+RECOGNISED_SECRETS = (
+    "GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)",
+    "JWTs carrying uti / sid / jti claims (Entra, Kubernetes, others)",
+    "AWS access key ids (AKIA…, ASIA…) or an AWS credentials file",
+)
+
+
+class UnknownCredential(ValueError):
+    """An id or secret that `ir` cannot name; the message never repeats a secret."""
+
+
+def canonical(kind: str, value: str) -> str:
+    return f"{kind}:{value}"
+
+
+def split_id(credential: str) -> tuple[str, str]:
+    """`kind:value` -> (kind, value); a bare AWS key id is accepted as such."""
+    text = credential.strip()
+    match = _CANONICAL.match(text)
+    if match and match.group(1) in KIND_NAMES:
+        return match.group(1), match.group(2)
+    if _AWS_KEY_ID.match(text):
+        return "aws_access_key", text
+    known = ", ".join(sorted(KIND_NAMES))
+    # Never echo the value: a responder may paste a raw secret here by mistake.
+    shown = f"kind '{match.group(1)}' is unknown" if match else "it has no kind: prefix"
+    raise UnknownCredential(
+        f"not a credential id ({shown}); write kind:value with kind one of {known}, "
+        "or pass a raw token with --token-file"
+    )
+
+
+def normalise_id(credential: str) -> str:
+    return canonical(*split_id(credential))
+
+
+def fingerprint_ids(secret: str) -> list[str]:
+    """The credential ids that logs carry for a raw secret, in the order to trace them."""
+    text = secret.strip()
+    if text.startswith(_GITHUB_PREFIXES):
+        digest = hashlib.sha256(text.encode()).digest()
+        return [canonical("github_token", base64.b64encode(digest).decode())]
+    if _AWS_KEY_ID.match(text):
+        return [canonical("aws_access_key", text)]
+    aws_lines = _AWS_KEY_LINE.findall(text)
+    if aws_lines:
+        return [canonical("aws_access_key", key) for key in dict.fromkeys(aws_lines)]
+    jwt = _JWT.match(text)
+    if jwt:
+        ids = _jwt_ids(jwt.group(1))
+        if ids:
+            return ids
+    raise UnknownCredential(
+        "the token is not one ir recognises (it is not shown here); recognised: "
+        + "; ".join(RECOGNISED_SECRETS)
+    )
+
+
+def _jwt_ids(payload_b64: str) -> list[str]:
+    """Map a JWT's identifying claims to kinds; read without verifying, on purpose."""
+    try:
+        claims = orjson.loads(base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4)))
+    except (binascii.Error, ValueError):
+        return []
+    if not isinstance(claims, dict):
+        return []
+    ids: list[str] = []
+    if isinstance(claims.get("uti"), str):
+        ids.append(canonical("entra_uti", claims["uti"]))
+    if isinstance(claims.get("sid"), str):
+        ids.append(canonical("entra_session", claims["sid"]))
+    if isinstance(claims.get("jti"), str):
+        kind = "k8s_token" if "kubernetes.io" in claims else "jwt_id"
+        ids.append(canonical(kind, claims["jti"]))
+    return ids

@@ -1,0 +1,352 @@
+"""Files -> case: walk, hash, skip what is in already, detect, map in DuckDB, load.
+
+Per batch of files of one source and layout, one SQL statement reads and maps
+every record; loading, numbering, de-duplication and rejects are set operations
+on that result. Python touches files (hash, sniff) and never records, except in
+the salvage path for files DuckDB refuses as a whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+import parsers
+from ir.formats import (
+    Layout,
+    UnreadableFile,
+    read_prefix,
+    reader_sql,
+    salvage,
+    sample_records,
+    sniff,
+)
+from parsers.base import Parser
+
+if TYPE_CHECKING:
+    from ir.case import Case
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+BATCH_BYTES = 128 * 1024 * 1024
+BATCH_FILES = 512
+# What DuckDB raises for unreadable bytes (bad JSON, truncated gz, bad UTF-8);
+# anything else is a bug and propagates.
+READ_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
+
+
+@dataclass
+class FileReport:
+    """What ingest did with one file (contract §3, `ingest --format json`)."""
+
+    file: str
+    sha256: str | None
+    source: str | None
+    records: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    skipped: bool = False
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.error is None:
+            del data["error"]
+        return data
+
+
+@dataclass
+class _Pending:
+    path: Path
+    sha256: str
+    bytes: int
+    parser: Parser
+    layout: Layout
+    report: FileReport
+    file_id: int = 0
+
+
+class IngestError(ValueError):
+    """A file that cannot be ingested at all; names the file and the reason."""
+
+
+def ingest(
+    case: Case, paths: Iterable[Path], source: str | None = None, progress: Progress | None = None
+) -> list[FileReport]:
+    override = parsers.get(source) if source else None
+    reports: list[FileReport] = []
+    pending: list[_Pending] = []
+    known = _known_hashes(case)
+    for path in _walk(paths):
+        report, item = _prepare_file(path, known, override)
+        reports.append(report)
+        if item:
+            known.add(item.sha256)
+            pending.append(item)
+    total = sum(item.bytes for item in pending)
+    done = 0
+    for batch in _batches(pending):
+        _load_batch(case, batch)
+        done += sum(item.bytes for item in batch)
+        if progress:
+            progress(done, total)
+    return reports
+
+
+def _walk(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+            )
+        else:
+            yield path
+
+
+def _known_hashes(case: Case) -> set[str]:
+    return {
+        row[0] for row in case.connection.execute("SELECT sha256 FROM evidence_files").fetchall()
+    }
+
+
+def _prepare_file(
+    path: Path, known: set[str], override: Parser | None
+) -> tuple[FileReport, _Pending | None]:
+    name = str(path)
+    if not path.is_file():
+        return FileReport(name, None, None, error="no such file"), None
+    digest, size = _sha256(path)
+    if digest in known:
+        return FileReport(name, digest, None, skipped=True), None
+    try:
+        prefix, compressed = read_prefix(path)
+        layout = sniff(prefix, compressed)
+        parser = override or _detect(sample_records(prefix, layout))
+    except (UnreadableFile, IngestError) as error:
+        return FileReport(name, digest, None, error=str(error)), None
+    report = FileReport(name, digest, parser.name)
+    return report, _Pending(path.resolve(), digest, size, parser, layout, report)
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _detect(samples: list[dict[str, Any]]) -> Parser:
+    for record in samples:
+        for parser in parsers.all_parsers():
+            if parser.detect(record):
+                return parser
+    if not samples:
+        raise IngestError("no complete JSON record or CSV row at the start of the file")
+    raise IngestError(
+        "records match no known source (known: "
+        + ", ".join(parsers.SOURCES)
+        + "); use --source NAME"
+    )
+
+
+def _batches(pending: list[_Pending]) -> Iterator[list[_Pending]]:
+    groups: dict[tuple[str, str], list[_Pending]] = defaultdict(list)
+    for item in pending:
+        groups[(item.parser.name, str(item.layout))].append(item)
+    for items in groups.values():
+        batch: list[_Pending] = []
+        size = 0
+        for item in items:
+            if batch and (size + item.bytes > BATCH_BYTES or len(batch) >= BATCH_FILES):
+                yield batch
+                batch, size = [], 0
+            batch.append(item)
+            size += item.bytes
+        if batch:
+            yield batch
+
+
+def _load_batch(case: Case, batch: list[_Pending]) -> None:
+    """Load a batch in one transaction; a file DuckDB refuses is retried alone, then salvaged."""
+    connection = case.connection
+    try:
+        _run_batch(connection, batch, lambda: reader_sql(batch[0].layout, _files(batch)))
+    except READ_ERRORS:
+        if len(batch) > 1:
+            for item in batch:
+                _load_batch(case, [item])
+            return
+        _run_batch(connection, batch, lambda: _salvaged_records(connection, batch[0]))
+
+
+def _files(batch: list[_Pending]) -> list[tuple[int, str]]:
+    return [(item.file_id, str(item.path)) for item in batch]
+
+
+def _salvaged_records(connection: duckdb.DuckDBPyConnection, item: _Pending) -> str:
+    rows = list(salvage(item.path, item.layout))
+    table = pa.table(
+        {
+            "file_id": pa.array([item.file_id] * len(rows), pa.int32()),
+            "doc_no": pa.array([r.doc_no for r in rows], pa.int64()),
+            "elem_no": pa.array([r.elem_no for r in rows], pa.int64()),
+            "record": pa.array([r.record for r in rows], pa.string()),
+            "reason": pa.array([r.reason for r in rows], pa.string()),
+        }
+    )
+    connection.register("ir_salvaged", table)
+    return (
+        "SELECT file_id, doc_no, elem_no, CAST(record AS JSON) AS record, reason FROM ir_salvaged"
+    )
+
+
+def _run_batch(
+    connection: duckdb.DuckDBPyConnection, batch: list[_Pending], records: Callable[[], str]
+) -> None:
+    """`records` builds the reader SQL once the batch's file ids exist."""
+    parser = batch[0].parser
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        _register_files(connection, batch)
+        _stage(connection, parser, records())
+        _load_staged(connection, parser)
+        _finish_files(connection, batch)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.execute("DROP TABLE IF EXISTS staged")
+
+
+def _register_files(connection: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
+    row = connection.execute("SELECT coalesce(max(file_id), 0) FROM evidence_files").fetchone()
+    next_id = (row[0] if row else 0) + 1
+    for offset, item in enumerate(batch):
+        item.file_id = next_id + offset
+        connection.execute(
+            "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, now())",
+            [
+                item.file_id,
+                str(item.path),
+                item.sha256,
+                item.bytes,
+                item.parser.name,
+                str(item.layout),
+            ],
+        )
+
+
+def _stage(connection: duckdb.DuckDBPyConnection, parser: Parser, records: str) -> None:
+    connection.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE staged AS
+        SELECT *, row_number() OVER (PARTITION BY file_id ORDER BY doc_no, elem_no) AS record_no
+        FROM ({parser.select_sql(records)})
+        """
+    )
+
+
+def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
+    source = parser.name.replace("'", "''")
+    connection.execute(
+        f"""
+        INSERT INTO rejects
+        SELECT file_id, record_no, '{source}',
+               coalesce(invalid_reason, 'no valid time in {parser.time_field}')
+        FROM staged WHERE invalid_reason IS NOT NULL OR time IS NULL
+        """
+    )
+    connection.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE ir_groups AS
+        WITH g AS (
+          SELECT source_event_id AS vendor_id, content_hash,
+                 min(file_id * 1000000000000 + record_no) AS first_position,
+                 source_event_id || '#' || lower(hex(content_hash)) AS suffixed
+          FROM staged WHERE invalid_reason IS NULL AND time IS NOT NULL
+          GROUP BY ALL
+        ),
+        existing AS (
+          SELECT source_event_id, content_hash FROM events
+          WHERE source = '{source}'
+            AND source_event_id IN (SELECT vendor_id FROM g UNION ALL SELECT suffixed FROM g)
+        ),
+        checked AS (
+          SELECT g.*,
+            EXISTS (SELECT 1 FROM existing e WHERE (e.source_event_id = g.vendor_id AND e.content_hash = g.content_hash)
+                                              OR e.source_event_id = g.suffixed) AS duplicate,
+            EXISTS (SELECT 1 FROM existing e WHERE e.source_event_id = g.vendor_id) AS vendor_id_taken
+          FROM g
+        )
+        SELECT *,
+          CASE WHEN vendor_id_taken OR row_number() OVER (PARTITION BY vendor_id, duplicate ORDER BY first_position) > 1
+               THEN suffixed ELSE vendor_id END AS final_id
+        FROM checked
+        """
+    )
+    connection.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE ir_new AS
+        SELECT (SELECT coalesce(max(event_key), 0) FROM events)
+                 + row_number() OVER (ORDER BY s.file_id, s.record_no) AS event_key,
+               s.*, g.final_id
+        FROM staged s JOIN ir_groups g
+          ON s.source_event_id = g.vendor_id AND s.content_hash = g.content_hash
+         AND s.file_id * 1000000000000 + s.record_no = g.first_position
+        WHERE NOT g.duplicate
+        """
+    )
+    connection.execute(
+        f"""
+        INSERT INTO events
+        SELECT event_key, '{source}', final_id, time, action, coalesce(outcome, 'unknown'), error,
+               actor, tenant, client_ip, user_agent, country, asn, file_id, record_no, content_hash
+        FROM ir_new
+        """
+    )
+    connection.execute(
+        """
+        INSERT INTO credential_refs
+        SELECT DISTINCT event_key, ref.credential, ref.kind, ref.relation, ref.parent, ref.via, ref.principal
+        FROM (SELECT event_key, unnest(refs) AS ref FROM ir_new)
+        """
+    )
+
+
+def _finish_files(connection: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
+    counts = connection.execute(
+        """
+        SELECT s.file_id, count(*) AS records,
+               count(*) FILTER (WHERE invalid_reason IS NOT NULL OR time IS NULL) AS rejected,
+               (SELECT count(*) FROM ir_new n WHERE n.file_id = s.file_id) AS loaded
+        FROM staged s GROUP BY s.file_id
+        """
+    ).fetchall()
+    by_id = {row[0]: row[1:] for row in counts}
+    for item in batch:
+        records, rejected, loaded = by_id.get(item.file_id, (0, 0, 0))
+        report = item.report
+        report.records, report.rejected, report.loaded = records, rejected, loaded
+        report.duplicates = records - rejected - loaded
+        connection.execute(
+            "UPDATE evidence_files SET records = ?, loaded = ?, duplicates = ?, rejected = ? WHERE file_id = ?",
+            [records, loaded, report.duplicates, rejected, item.file_id],
+        )
+    connection.execute("DROP TABLE IF EXISTS ir_new")
+    connection.execute("DROP TABLE IF EXISTS ir_groups")
+
+
+def reports_json(reports: list[FileReport]) -> bytes:
+    return orjson.dumps([r.to_json() for r in reports], option=orjson.OPT_INDENT_2)

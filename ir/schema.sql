@@ -1,0 +1,87 @@
+-- The case file. One DuckDB database per incident; every table is append-only
+-- evidence or derived from it. Schema version lives in case_meta; ir/case.py
+-- migrates older files forward and refuses newer ones.
+
+CREATE TABLE IF NOT EXISTS case_meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+-- One row per ingested file. Evidence is referenced, not copied: the SHA-256
+-- lets `ir verify-evidence` prove the file is unchanged, and (file_id,
+-- record_no) in events points at the exact record inside it.
+CREATE TABLE IF NOT EXISTS evidence_files (
+    file_id     INTEGER PRIMARY KEY,
+    path        VARCHAR NOT NULL,       -- absolute path at ingest time
+    sha256      VARCHAR NOT NULL UNIQUE,
+    bytes       BIGINT NOT NULL,
+    source      VARCHAR NOT NULL,       -- parser name (contract §2)
+    layout      VARCHAR NOT NULL,       -- how records sit: objects | array | wrapper:<key> | csv
+    records     BIGINT NOT NULL,        -- records read = loaded + duplicates + rejected
+    loaded      BIGINT NOT NULL,
+    duplicates  BIGINT NOT NULL,
+    rejected    BIGINT NOT NULL,
+    ingested_at TIMESTAMPTZ NOT NULL
+);
+
+-- One row per vendor record (or per event of a multi-event record).
+-- (source, source_event_id) is unique; ingest enforces it with an anti-join
+-- rather than an index so bulk loads stay fast. A vendor id that repeats with
+-- different content is a different record: it gets `<id>#<content hash>`.
+CREATE TABLE IF NOT EXISTS events (
+    event_key       BIGINT NOT NULL,    -- case-local surrogate key, joins credential_refs
+    source          VARCHAR NOT NULL,
+    source_event_id VARCHAR NOT NULL,
+    time            TIMESTAMPTZ NOT NULL,
+    action          VARCHAR,
+    outcome         VARCHAR NOT NULL,   -- success | failure | unknown
+    error           VARCHAR,            -- vendor error code / reason when it failed
+    actor           VARCHAR,            -- who acted, as the vendor names them
+    tenant          VARCHAR,            -- account / org / tenant the event belongs to
+    client_ip       VARCHAR,
+    user_agent      VARCHAR,
+    country         VARCHAR,            -- as logged by the vendor, never looked up
+    asn             VARCHAR,
+    file_id         INTEGER NOT NULL,   -- evidence pointer: evidence_files.file_id
+    record_no       BIGINT NOT NULL,    -- 1-based record position inside that file
+    content_hash    UBIGINT NOT NULL    -- hash of the raw record text, to tell re-deliveries from id collisions
+);
+
+-- Every credential an event mentions. The lineage graph is the `issued` rows:
+-- parent -> credential, via the action that minted it.
+CREATE TABLE IF NOT EXISTS credential_refs (
+    event_key  BIGINT NOT NULL,
+    credential VARCHAR NOT NULL,        -- canonical `kind:value` (contract §1)
+    kind       VARCHAR NOT NULL,
+    relation   VARCHAR NOT NULL,        -- used | issued | revoked
+    parent     VARCHAR,                 -- for issued: the credential that minted it
+    via        VARCHAR,                 -- for issued: how (AssumeRole, CreateAccessKey, ...)
+    principal  VARCHAR                  -- whom the credential belongs to, as logged
+);
+
+-- What an event acted on (impact, contract §9). Parsers fill it as they learn to.
+CREATE TABLE IF NOT EXISTS event_resources (
+    event_key BIGINT NOT NULL,
+    type      VARCHAR NOT NULL,
+    id        VARCHAR NOT NULL,
+    name      VARCHAR,
+    access    VARCHAR                   -- read | write | admin | auth
+);
+
+-- Records that could not be mapped. Nothing is dropped silently.
+CREATE TABLE IF NOT EXISTS rejects (
+    file_id   INTEGER NOT NULL,
+    record_no BIGINT NOT NULL,
+    source    VARCHAR,
+    reason    VARCHAR NOT NULL
+);
+
+-- Playbook and collector steps (contract §6, §8). Never holds a secret.
+CREATE TABLE IF NOT EXISTS journal (
+    time     TIMESTAMPTZ NOT NULL,
+    kind     VARCHAR NOT NULL,          -- playbook | collector
+    ref      VARCHAR NOT NULL,          -- plan step id or collector page
+    request  VARCHAR,
+    status   VARCHAR NOT NULL,
+    detail   VARCHAR
+);

@@ -1,0 +1,138 @@
+"""AWS CloudTrail: S3 delivery files (`{"Records": [...]}`, gz), NDJSON, Event history.
+
+Verified against the AWS CloudTrail record contents reference and the shared
+conformance samples (elastic-assume-role, -console-login, -update-access-key):
+- `userIdentity.accessKeyId` is the key the caller signed with (AKIA/ASIA, but
+  test exports carry placeholders such as EXAMPLE_KEY_ID: no prefix is required).
+- AssumeRole / AssumeRoleWithSAML / AssumeRoleWithWebIdentity / GetSessionToken /
+  GetFederationToken return `responseElements.credentials.accessKeyId` (ASIA…);
+  the session's principal is `responseElements.assumedRoleUser.arn` or
+  `responseElements.federatedUser.arn`.
+- CreateAccessKey returns `responseElements.accessKey.{accessKeyId,userName}`.
+- UpdateAccessKey carries `requestParameters.{accessKeyId,status,userName}`;
+  DeleteAccessKey `requestParameters.{accessKeyId,userName}`.
+- `errorCode` / `errorMessage` are present only when the call failed; ConsoleLogin
+  reports failure in `responseElements.ConsoleLogin = "Failure"` instead.
+- `eventTime` is ISO 8601 with `Z`; `recipientAccountId` is the account the event
+  was delivered to.
+- Event history (LookupEvents, `{"Events": [...]}`) wraps each record as a JSON
+  string in `CloudTrailEvent`; it is unwrapped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from parsers.base import CredentialRef, Parser
+
+ISSUING_CALLS = (
+    "AssumeRole",
+    "AssumeRoleWithSAML",
+    "AssumeRoleWithWebIdentity",
+    "GetSessionToken",
+    "GetFederationToken",
+)
+CALLER_KEY = "ir_id('aws_access_key', r.userIdentity.accessKeyId)"
+IDENTITY = {
+    "type": "VARCHAR",
+    "arn": "VARCHAR",
+    "principalId": "VARCHAR",
+    "accountId": "VARCHAR",
+    "accessKeyId": "VARCHAR",
+    "userName": "VARCHAR",
+    "invokedBy": "VARCHAR",
+}
+
+
+def detect(record: Mapping[str, Any]) -> bool:
+    if isinstance(record.get("CloudTrailEvent"), str):
+        return True
+    return "eventVersion" in record and "eventTime" in record and "eventName" in record
+
+
+PARSER = Parser(
+    name="aws_cloudtrail",
+    detect=detect,
+    unwrap="CASE WHEN json_type(record, '$.CloudTrailEvent') = 'VARCHAR' "
+    "THEN json(record ->> '$.CloudTrailEvent') ELSE record END",
+    time_field="eventTime",
+    fields={
+        "eventID": "VARCHAR",
+        "eventTime": "VARCHAR",
+        "eventName": "VARCHAR",
+        "eventSource": "VARCHAR",
+        "errorCode": "VARCHAR",
+        "errorMessage": "VARCHAR",
+        "sourceIPAddress": "VARCHAR",
+        "userAgent": "VARCHAR",
+        "recipientAccountId": "VARCHAR",
+        "userIdentity": IDENTITY,
+        "requestParameters": {"accessKeyId": "VARCHAR", "status": "VARCHAR", "userName": "VARCHAR"},
+        "responseElements": {
+            "ConsoleLogin": "VARCHAR",
+            "credentials": {"accessKeyId": "VARCHAR"},
+            "assumedRoleUser": {"arn": "VARCHAR"},
+            "federatedUser": {"arn": "VARCHAR"},
+            "accessKey": {"accessKeyId": "VARCHAR", "userName": "VARCHAR"},
+        },
+    },
+    event={
+        "source_event_id": "r.eventID",
+        "time": "ir_time(r.eventTime)",
+        "action": "r.eventName",
+        "outcome": "CASE WHEN ir_blank(r.errorCode) IS NOT NULL"
+        " OR r.responseElements.ConsoleLogin = 'Failure' THEN 'failure' ELSE 'success' END",
+        "error": "coalesce(ir_blank(r.errorCode), ir_blank(r.errorMessage))",
+        "actor": "coalesce(ir_blank(r.userIdentity.arn), ir_blank(r.userIdentity.principalId),"
+        " ir_blank(r.userIdentity.userName), ir_blank(r.userIdentity.invokedBy))",
+        "tenant": "coalesce(ir_blank(r.recipientAccountId), ir_blank(r.userIdentity.accountId))",
+        "client_ip": "ir_blank(r.sourceIPAddress)",
+        "user_agent": "ir_blank(r.userAgent)",
+    },
+    credentials=(
+        CredentialRef(
+            "aws_access_key",
+            "used",
+            value="r.userIdentity.accessKeyId",
+            principal="coalesce(ir_blank(r.userIdentity.arn), ir_blank(r.userIdentity.principalId))",
+        ),
+        CredentialRef(
+            "aws_access_key",
+            "issued",
+            value="r.responseElements.credentials.accessKeyId",
+            when=f"r.eventName IN {ISSUING_CALLS}",
+            parent=CALLER_KEY,
+            via="r.eventName",
+            principal="coalesce(r.responseElements.assumedRoleUser.arn,"
+            " r.responseElements.federatedUser.arn, r.userIdentity.arn)",
+        ),
+        CredentialRef(
+            "aws_access_key",
+            "issued",
+            value="r.responseElements.accessKey.accessKeyId",
+            when="r.eventName = 'CreateAccessKey'",
+            parent=CALLER_KEY,
+            via="r.eventName",
+            principal="r.responseElements.accessKey.userName",
+        ),
+        # Re-activation issues the key again; the caller is not its parent.
+        CredentialRef(
+            "aws_access_key",
+            "issued",
+            value="r.requestParameters.accessKeyId",
+            when="r.eventName = 'UpdateAccessKey' AND r.requestParameters.status = 'Active'",
+            via="r.eventName",
+            principal="r.requestParameters.userName",
+        ),
+        CredentialRef(
+            "aws_access_key",
+            "revoked",
+            value="r.requestParameters.accessKeyId",
+            when="(r.eventName = 'UpdateAccessKey' AND r.requestParameters.status = 'Inactive')"
+            " OR r.eventName = 'DeleteAccessKey'",
+            via="r.eventName",
+            principal="r.requestParameters.userName",
+        ),
+    ),
+)

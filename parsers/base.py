@@ -1,0 +1,156 @@
+"""What a parser declares, and the SQL it compiles to.
+
+A source is data: the JSON fields it reads (a `json_transform` structure, so each
+record is parsed once), one SQL expression per event column over that struct
+`r`, and the credential references it yields. `Parser.select_sql` turns that
+into one SELECT that DuckDB runs over a whole batch of records; no Python runs
+per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+
+Relation = Literal["used", "issued", "revoked"]
+Structure = Mapping[str, Any]
+
+# Event columns a parser maps; `source_event_id` may be NULL (the record's
+# canonical hash stands in), `time` is required (a record without it is rejected).
+EVENT_COLUMNS = (
+    "source_event_id",
+    "time",
+    "action",
+    "outcome",
+    "error",
+    "actor",
+    "tenant",
+    "client_ip",
+    "user_agent",
+    "country",
+    "asn",
+)
+
+# SQL macros every parser may use; created on each case connection.
+SQL_MACROS = (
+    # '' and whitespace-only are "not logged", never a value.
+    "CREATE OR REPLACE TEMP MACRO ir_blank(v) AS nullif(trim(CAST(v AS VARCHAR)), '')",
+    "CREATE OR REPLACE TEMP MACRO ir_id(kind, v) AS "
+    "CASE WHEN ir_blank(v) IS NOT NULL THEN kind || ':' || CAST(v AS VARCHAR) END",
+    # Vendors write time as ISO 8601 (any offset or none = UTC, up to 9 digits),
+    # epoch seconds / ms / µs, compact ISO (20131102T010628Z), Salesforce
+    # yyyyMMddHHmmss.SSS, or CloudTrail's 'Oct 2, 2019 11:12:29 PM'.
+    """CREATE OR REPLACE TEMP MACRO ir_time(v) AS (
+        CASE
+          WHEN ir_blank(v) IS NULL THEN NULL
+          WHEN regexp_full_match(trim(CAST(v AS VARCHAR)), '\\d{9,10}(\\.\\d+)?')
+            THEN to_timestamp(CAST(trim(CAST(v AS VARCHAR)) AS DOUBLE))
+          WHEN regexp_full_match(trim(CAST(v AS VARCHAR)), '\\d{12,13}')
+            THEN make_timestamptz(CAST(trim(CAST(v AS VARCHAR)) AS BIGINT) * 1000)
+          WHEN regexp_full_match(trim(CAST(v AS VARCHAR)), '\\d{15,16}')
+            THEN make_timestamptz(CAST(trim(CAST(v AS VARCHAR)) AS BIGINT))
+          ELSE coalesce(
+            try_cast(trim(CAST(v AS VARCHAR)) AS TIMESTAMPTZ),
+            CAST(try_strptime(trim(CAST(v AS VARCHAR)),
+              ['%Y%m%dT%H%M%SZ', '%Y%m%d%H%M%S.%g', '%Y%m%d%H%M%S', '%b %-d, %Y %I:%M:%S %p'])
+              AS TIMESTAMPTZ))
+        END)""",
+)
+
+
+@dataclass(frozen=True)
+class CredentialRef:
+    """One credential reference a record may carry.
+
+    Every string is a SQL expression over the transformed record `r` (and over
+    `item` when `each` names a list to walk, e.g. Okta targets).
+    """
+
+    kind: str
+    relation: Relation
+    value: str
+    when: str = "TRUE"
+    parent: str | None = None  # SQL giving the parent's canonical id
+    via: str | None = None
+    principal: str | None = None
+    each: str | None = None
+
+    def struct_sql(self) -> str:
+        fields = {
+            "credential": f"'{self.kind}:' || CAST(({self.value}) AS VARCHAR)",
+            "kind": f"'{self.kind}'",
+            "relation": f"'{self.relation}'",
+            "parent": self.parent or "NULL",
+            "via": self.via or "NULL",
+            "principal": self.principal or "NULL",
+        }
+        body = ", ".join(f"'{k}': CAST(({v}) AS VARCHAR)" for k, v in fields.items())
+        return "{" + body + "}"
+
+    def present_sql(self) -> str:
+        return f"(ir_blank({self.value}) IS NOT NULL AND ({self.when}))"
+
+    def list_sql(self) -> str:
+        """A SQL list of zero or more ref structs for one record."""
+        if self.each is None:
+            return f"CASE WHEN {self.present_sql()} THEN [{self.struct_sql()}] ELSE [] END"
+        return (
+            f"list_transform(list_filter(coalesce({self.each}, []), lambda item: {self.present_sql()}),"
+            f" lambda item: {self.struct_sql()})"
+        )
+
+
+@dataclass(frozen=True)
+class Parser:
+    """A log source: its name (= `--source` = `events.source`), how to spot it, how to map it."""
+
+    name: str
+    detect: Callable[[Mapping[str, Any]], bool]
+    fields: Structure
+    event: Mapping[str, str]
+    credentials: tuple[CredentialRef, ...] = ()
+    # SQL over the raw `record` JSON giving the vendor record, for per-record
+    # envelopes (an API wrapper around the real event).
+    unwrap: str = "record"
+    # Names of the vendor fields behind `time`, for reject messages.
+    time_field: str = "time"
+
+    def __post_init__(self) -> None:
+        missing = {"source_event_id", "time", "outcome"} - set(self.event)
+        unknown = set(self.event) - set(EVENT_COLUMNS)
+        if missing or unknown:
+            raise ValueError(
+                f"parser {self.name}: missing {missing or '-'}, unknown {unknown or '-'}"
+            )
+
+    def select_sql(self, records: str) -> str:
+        """SELECT mapping `records(file_id, doc_no, elem_no, record, reason)` to event rows + refs."""
+        structure = orjson.dumps(self.fields).decode().replace("'", "''")
+        columns = ",\n  ".join(self._column_sql(c) for c in EVENT_COLUMNS)
+        refs = ", ".join(ref.list_sql() for ref in self.credentials)
+        return f"""
+SELECT file_id, doc_no, elem_no, content_hash,
+  coalesce(reason, CASE WHEN record IS NULL THEN 'not valid JSON' END) AS invalid_reason,
+  {columns},
+  flatten([{refs}]) AS refs
+FROM (
+  SELECT file_id, doc_no, elem_no, record, reason, hash(record) AS content_hash,
+         vendor_record, json_transform(vendor_record, '{structure}') AS r
+  FROM (SELECT *, {self.unwrap} AS vendor_record FROM ({records}))
+)"""
+
+    def _column_sql(self, column: str) -> str:
+        expression = self.event.get(column, "NULL")
+        if column == "time":
+            return f"CAST(({expression}) AS TIMESTAMPTZ) AS time"
+        if column == "source_event_id":
+            # No vendor id: the record's canonical hash, stable across re-exports (contract §2).
+            return (
+                f"CASE WHEN ir_blank({expression}) IS NOT NULL THEN CAST(({expression}) AS VARCHAR)"
+                " WHEN record IS NOT NULL THEN 'sha256:' || ir_canonical_sha256(vendor_record)"
+                " END AS source_event_id"
+            )
+        return f"CAST(({expression}) AS VARCHAR) AS {column}"
