@@ -1,0 +1,235 @@
+"""The `ir` command line: parse arguments, call the library, render. Nothing else.
+
+Data goes to stdout (tables on a terminal, `--format json|csv` for scripts);
+progress and messages go to stderr. Exit status: 0 ok, 1 error naming the
+file/record/argument, 2 usage error, 3 nothing found.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+import parsers
+from ir import render
+from ir.case import Case, CaseError, open_case
+from ir.credentials import KINDS
+from ir.ingest import FileReport
+
+app = typer.Typer(
+    name="ir",
+    help="Trace a leaked token through audit logs: ingest, trace, timeline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stdout = Console(highlight=False, soft_wrap=False)
+stderr = Console(stderr=True, highlight=False)
+
+CasePath = Annotated[
+    Path,
+    typer.Option(
+        "--case",
+        envvar="IR_CASE",
+        help="Case file (default: $IR_CASE, else ./case.duckdb).",
+        show_default=False,
+    ),
+]
+Format = Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")]
+DEFAULT_CASE = Path("case.duckdb")
+
+
+def fail(message: str, status: int = 1) -> typer.Exit:
+    stderr.print(f"[bold red]error:[/] {escape(message)}")
+    return typer.Exit(status)
+
+
+def _open(path: Path, read_only: bool = False) -> Case:
+    try:
+        return open_case(path, read_only=read_only)
+    except CaseError as error:
+        raise fail(str(error)) from None
+
+
+def _check_format(fmt: str, allowed: tuple[str, ...] = render.FORMATS) -> None:
+    if fmt not in allowed:
+        stderr.print(f"error: --format must be one of {', '.join(allowed)}")
+        raise typer.Exit(2)
+
+
+def _show(frame: pd.DataFrame, fmt: str, title: str | None = None) -> None:
+    if fmt == "table":
+        stdout.print(render.table(frame, title))
+    else:
+        sys.stdout.write(render.frame_text(frame, fmt))
+        if fmt == "json":
+            sys.stdout.write("\n")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
+    case: CasePath = DEFAULT_CASE,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Skip detection: parse every file as this source."),
+    ] = None,
+    fmt: Format = "table",
+) -> None:
+    """Load audit-log files into the case. Re-ingesting a file adds nothing.
+
+    Example: ir ingest ./cloudtrail/ okta-export.json --case incident.duckdb
+    """
+    _check_format(fmt)
+    if source and source not in parsers.SOURCES:
+        raise fail(f"--source {source}: unknown source; known: {', '.join(parsers.SOURCES)}", 2)
+    with _open(case) as opened, _progress() as progress:
+        task = progress.add_task("ingesting", total=None)
+        reports = opened.ingest(
+            *paths,
+            source=source,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    for report in reports:
+        if report.error:
+            stderr.print(f"[red]{escape(report.file)}[/]: {escape(report.error)}")
+    frame = pd.DataFrame(
+        [r.to_json() for r in reports], columns=list(FileReport("", None, None).to_json())
+    )
+    if fmt == "json":
+        sys.stdout.write(render.to_json([r.to_json() for r in reports]) + "\n")
+    else:
+        _show(frame, fmt, "ingested")
+    if any(r.error for r in reports):
+        raise typer.Exit(1)
+
+
+def _ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
+    columns = ["file", "source", "records", "loaded", "duplicates", "rejected"]
+    rows = [
+        {
+            **{c: getattr(r, c) for c in columns},
+            "note": r.error or ("already in the case" if r.skipped else ""),
+        }
+        for r in reports
+    ]
+    return pd.DataFrame(rows, columns=[*columns, "note"])
+
+
+def _progress() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
+    )
+
+
+@app.command()
+def sources(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
+    """Known log sources, in detection order, with what the case holds of each."""
+    _check_format(fmt)
+    counts = _case_counts(
+        case,
+        "SELECT source, count(*) AS files, sum(loaded) AS events FROM evidence_files GROUP BY source",
+    )
+    rows = [
+        {
+            "source": name,
+            "files": int(counts.get(name, (0, 0))[0]),
+            "events": int(counts.get(name, (0, 0))[1]),
+            "what": _module_summary(name),
+        }
+        for name in parsers.SOURCES
+    ]
+    _show(pd.DataFrame(rows), fmt, "sources")
+
+
+def _module_summary(name: str) -> str:
+    doc = (importlib.import_module(f"parsers.{name}").__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
+def _case_counts(case: Path, query: str) -> dict[str, tuple[int, int]]:
+    if not case.exists():
+        return {}
+    with _open(case, read_only=True) as opened:
+        return {row[0]: tuple(row[1:]) for row in opened.connection.execute(query).fetchall()}
+
+
+@app.command()
+def stats(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
+    """Per source: files, events, credentials, rejects and time span."""
+    _check_format(fmt)
+    with _open(case, read_only=True) as opened:
+        _show(opened.stats(), fmt, f"case {case}")
+
+
+@app.command()
+def rejects(
+    case: CasePath = DEFAULT_CASE,
+    fmt: Format = "table",
+    limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 100,
+) -> None:
+    """Records that could not be loaded: file, record number, reason."""
+    _check_format(fmt)
+    query = (
+        "SELECT f.path AS file, r.record_no, r.source, r.reason FROM rejects r"
+        " JOIN evidence_files f USING (file_id) ORDER BY f.path, r.record_no"
+    )
+    if limit > 0:
+        query += f" LIMIT {int(limit)}"
+    with _open(case, read_only=True) as opened:
+        _show(opened.sql(query), fmt, "rejects")
+
+
+@app.command()
+def kinds(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
+    """Credential kinds ir knows (contract §1), with how many of each the case holds."""
+    _check_format(fmt)
+    counts = _case_counts(
+        case, "SELECT kind, count(DISTINCT credential), count(*) FROM credential_refs GROUP BY kind"
+    )
+    rows = [
+        {
+            "kind": k.name,
+            "vendor": k.vendor,
+            "value": k.value,
+            "credentials": int(counts.get(k.name, (0, 0))[0]),
+            "references": int(counts.get(k.name, (0, 0))[1]),
+        }
+        for k in KINDS
+    ]
+    _show(pd.DataFrame(rows), fmt, "credential kinds")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SELECT over the case tables.")],
+    case: CasePath = DEFAULT_CASE,
+    fmt: Format = "table",
+) -> None:
+    """Run a read-only SQL query on the case.
+
+    Example: ir sql "SELECT action, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"
+    """
+    _check_format(fmt)
+    import duckdb
+
+    with _open(case, read_only=True) as opened:
+        try:
+            frame = opened.sql(query)
+        except duckdb.Error as error:
+            raise fail(f"query failed: {error}") from None
+    _show(frame, fmt)
