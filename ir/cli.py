@@ -100,14 +100,11 @@ def ingest(
         )
     for report in reports:
         if report.error:
-            stderr.print(f"[red]{escape(report.file)}[/]: {escape(report.error)}")
-    frame = pd.DataFrame(
-        [r.to_json() for r in reports], columns=list(FileReport("", None, None).to_json())
-    )
+            stderr.print(f"[red]{escape(report.file)}[/]: {escape(report.error)}", soft_wrap=True)
     if fmt == "json":
         sys.stdout.write(render.to_json([r.to_json() for r in reports]) + "\n")
     else:
-        _show(frame, fmt, "ingested")
+        _show(_ingest_frame(reports), fmt, "ingested")
     if any(r.error for r in reports):
         raise typer.Exit(1)
 
