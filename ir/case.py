@@ -19,10 +19,14 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
+from ir.credentials import fingerprint_ids, normalise_id
 from parsers.base import SQL_MACROS
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from ir.ingest import FileReport, Progress
+    from ir.trace import Trace
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_SECONDS = 60.0
@@ -65,6 +69,31 @@ class Case:
         from ir.ingest import ingest
 
         return ingest(self, [Path(p) for p in paths], source=source, progress=progress)
+
+    def trace(
+        self,
+        *ids: str,
+        token: str | None = None,
+        leaked_at: str | pd.Timestamp | None = None,
+    ) -> Trace:
+        """Trace credential ids (`kind:value`), or a raw `token` by its fingerprint ids.
+
+        The raw token stays in this call: only the ids derived from it are kept.
+        """
+        from ir.trace import trace
+
+        query = fingerprint_ids(token) if token is not None else list(ids)
+        if not query:
+            raise ValueError("give at least one credential id, or token=")
+        roots = [normalise_id(credential) for credential in query]
+        exposure = None if leaked_at is None else _utc(leaked_at)
+        return trace(self.connection, roots, query=query, leaked_at=exposure)
+
+    def graph(self) -> nx.MultiDiGraph:
+        """The whole case's credential lineage (parent -> child, one edge per issuing event)."""
+        from ir.graph import case_graph
+
+        return case_graph(self.connection)
 
     def stats(self) -> pd.DataFrame:
         """Per source: files, events, credentials, rejects, time span."""
@@ -129,6 +158,11 @@ def _prepare(case: Case) -> None:
         raise CaseError(
             f"{case.path}: case schema {version} is newer than this ir ({SCHEMA_VERSION}); upgrade ir"
         )
+
+
+def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _schema_version(connection: duckdb.DuckDBPyConnection) -> int | None:

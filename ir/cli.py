@@ -17,12 +17,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.text import Text
 
 import parsers
 from ir import render
 from ir.case import Case, CaseError, open_case
 from ir.credentials import KINDS
 from ir.ingest import FileReport
+from ir.trace import Trace
 
 app = typer.Typer(
     name="ir",
@@ -209,6 +211,91 @@ def kinds(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
         for k in KINDS
     ]
     _show(pd.DataFrame(rows), fmt, "credential kinds")
+
+
+@app.command()
+def trace(
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Credential ids, kind:value (a bare AKIA/ASIA key id works)."),
+    ] = None,
+    token_file: Annotated[
+        str | None,
+        typer.Option("--token-file", help="A file holding the raw leaked token, or - for stdin."),
+    ] = None,
+    leaked_at: Annotated[
+        str | None,
+        typer.Option(
+            "--leaked-at", help="Exposure time (ISO 8601); default: 24 h after first use."
+        ),
+    ] = None,
+    case: CasePath = DEFAULT_CASE,
+    fmt: Format = "table",
+) -> None:
+    """Everything derived from a credential, every event that touched it, and from where.
+
+    Example: ir trace aws_access_key:AKIAIOSFODNN7EXAMPLE --format json
+    Example: ir trace --token-file leaked_token.txt
+    """
+    _check_format(fmt)
+    if not ids and token_file is None:
+        stderr.print("error: give a credential id or --token-file")
+        raise typer.Exit(2)
+    token = _read_token(token_file) if token_file is not None else None
+    with _open(case, read_only=True) as opened:
+        try:
+            result = opened.trace(*(ids or []), token=token, leaked_at=leaked_at)
+        except ValueError as error:  # UnknownCredential, bad time: the message holds no secret
+            raise fail(str(error), 2) from None
+    del token
+    if not result.found:
+        stderr.print(f"no event in {case} references {', '.join(result.query)}", soft_wrap=True)
+        raise typer.Exit(3)
+    if fmt == "json":
+        sys.stdout.write(render.to_json(result.to_json()) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(render.frame_text(result.events, "csv"))
+    else:
+        _show_trace(result)
+
+
+def _read_token(token_file: str) -> str:
+    try:
+        return sys.stdin.read() if token_file == "-" else Path(token_file).read_text()
+    except OSError as error:
+        raise fail(f"--token-file {token_file}: cannot read it ({error.strerror})", 2) from None
+
+
+def _show_trace(result: Trace) -> None:
+    stdout.print(
+        Text(f"lineage of {result.root} (exposure {render.iso(result.leaked_at)})", style="bold")
+    )
+    stdout.print(render.lineage_tree(result.credentials, result.root))
+    places = result.places.drop(columns=["credentials"])
+    stdout.print(
+        render.highlighted_table(
+            places, "places (new = not seen before exposure)", "new", "bold red"
+        )
+    )
+    columns = [
+        "time",
+        "source",
+        "action",
+        "credential",
+        "relation",
+        "outcome",
+        "actor",
+        "client_ip",
+        "after_revocation",
+    ]
+    stdout.print(
+        render.highlighted_table(
+            result.events[columns],
+            "events (red: used after revocation)",
+            "after_revocation",
+            "bold red",
+        )
+    )
 
 
 @app.command()

@@ -16,6 +16,7 @@ import orjson
 import pandas as pd
 from rich.table import Table
 from rich.text import Text
+from rich.tree import Tree
 
 FORMATS = ("table", "json", "csv")
 
@@ -86,3 +87,49 @@ def frame_text(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
         return to_json(rows)
     return to_csv(rows, [str(c) for c in frame.columns])
+
+
+def lineage_tree(credentials: pd.DataFrame, root: str) -> Tree:
+    """The traced lineage as a tree: each credential under the one that issued it."""
+    rows = {row["id"]: row for row in records(credentials)}
+    children: dict[str | None, list[str]] = {}
+    for credential, row in rows.items():
+        children.setdefault(row["parent"], []).append(credential)
+    tree = Tree(_node_label(rows[root]) if root in rows else Text(root))
+
+    def grow(branch: Tree, credential: str, seen: set[str]) -> None:
+        for child in children.get(credential, []):
+            if child in seen:
+                continue
+            grow(branch.add(_node_label(rows[child])), child, seen | {child})
+
+    grow(tree, root, {root})
+    for orphan_root in children.get(None, []):
+        if orphan_root != root:
+            grow(tree.add(_node_label(rows[orphan_root])), orphan_root, {orphan_root})
+    return tree
+
+
+def _node_label(row: Mapping[str, Any]) -> Text:
+    label = Text()
+    if row.get("relation_to_parent"):
+        label.append(f"{row['relation_to_parent']} → ", style="dim")
+    label.append(str(row["id"]), style="bold")
+    if row.get("principal"):
+        label.append(f"  {row['principal']}", style="cyan")
+    label.append(f"  {row['events']} events, {row['first_seen']} … {row['last_seen']}", style="dim")
+    if row.get("revoked_at"):
+        label.append(f"  revoked {row['revoked_at']}", style="green")
+    else:
+        label.append("  never revoked", style="yellow")
+    return label
+
+
+def highlighted_table(frame: pd.DataFrame, title: str, flag: str, style: str) -> Table:
+    """A table whose rows with a true `flag` column stand out (post-revocation use, new places)."""
+    output = table(frame, title)
+    flags = frame[flag].fillna(False).astype(bool).tolist() if flag in frame else []
+    for index, marked in enumerate(flags):
+        if marked:
+            output.rows[index].style = style
+    return output

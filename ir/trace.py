@@ -1,0 +1,312 @@
+"""Trace a credential: everything derived from it, every event that touched any of it, from where.
+
+`trace` answers the responder's first questions (contract §4): which
+credentials descend from the leaked one (the closure over `issued` edges),
+every event that used, issued or revoked any of them (failures included), and
+the places those events came from, marked `new` when neither the traced
+credentials nor the same actor had used that IP before the exposure time.
+Extensions: `after_revocation` on events that used a credential while it was
+revoked, and `ancestors`, what issued the root, as context outside the closure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import duckdb
+import networkx as nx
+import pandas as pd
+
+from ir import render
+from ir.graph import EDGE_COLUMNS, ancestor_edges, build_graph, descendant_edges
+
+DEFAULT_EXPOSURE = timedelta(hours=24)
+EVENT_COLUMNS = [
+    "time",
+    "source",
+    "source_event_id",
+    "action",
+    "actor",
+    "client_ip",
+    "user_agent",
+    "credential",
+    "relation",
+    "outcome",
+    "evidence",
+    "after_revocation",
+    "error",
+    "tenant",
+    "country",
+    "asn",
+    "via",
+    "evidence_sha256",
+]
+CREDENTIAL_COLUMNS = [
+    "id",
+    "kind",
+    "parent",
+    "relation_to_parent",
+    "principal",
+    "first_seen",
+    "last_seen",
+    "events",
+    "revoked_at",
+    "depth",
+    "parents",
+]
+PLACE_COLUMNS = [
+    "source",
+    "tenant",
+    "client_ip",
+    "user_agent",
+    "first_seen",
+    "last_seen",
+    "events",
+    "new",
+    "actors",
+    "credentials",
+    "country",
+    "asn",
+]
+ANCESTOR_COLUMNS = ["id", "parent", "relation_to_parent", "source", "source_event_id", "time"]
+
+_REFS_SQL = """
+SELECT e.time, e.source, e.source_event_id, e.action, e.actor, e.client_ip, e.user_agent,
+       c.credential, c.relation, e.outcome, f.path || '#' || e.record_no AS evidence,
+       e.error, e.tenant, e.country, e.asn, c.via, f.sha256 AS evidence_sha256,
+       c.kind, c.principal, e.event_key
+FROM credential_refs c
+JOIN events e USING (event_key)
+JOIN evidence_files f USING (file_id)
+WHERE c.credential IN (SELECT unnest(?::VARCHAR[]))
+ORDER BY e.time, e.source, e.source_event_id, c.credential, c.relation
+"""
+
+
+@dataclass
+class Trace:
+    """A traced credential lineage, as DataFrames (times tz-aware UTC) plus the graph."""
+
+    query: list[str]
+    root: str
+    leaked_at: pd.Timestamp | None
+    credentials: pd.DataFrame
+    events: pd.DataFrame
+    places: pd.DataFrame
+    ancestors: pd.DataFrame
+    graph: nx.MultiDiGraph = field(repr=False)
+
+    @property
+    def found(self) -> bool:
+        return not self.events.empty
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract §4 document (plus extension keys)."""
+        return {
+            "query": list(self.query),
+            "root": self.root,
+            "leaked_at": render.iso(self.leaked_at),
+            "credentials": render.records(self.credentials),
+            "events": render.records(self.events),
+            "places": render.records(self.places),
+            "ancestors": render.records(self.ancestors),
+        }
+
+
+def trace(
+    connection: duckdb.DuckDBPyConnection,
+    roots: list[str],
+    query: list[str] | None = None,
+    leaked_at: pd.Timestamp | None = None,
+) -> Trace:
+    """Trace `roots` (canonical ids); `query` is what the user asked for, as shown back."""
+    edges = descendant_edges(connection, roots)
+    closure = list(dict.fromkeys([*roots, *edges["credential"]]))
+    refs = connection.execute(_REFS_SQL, [closure]).fetchdf()
+    refs = _flag_after_revocation(refs)
+    referenced = [r for r in roots if r in set(refs["credential"])]
+    root = referenced[0] if referenced else roots[0]
+    exposure = leaked_at if leaked_at is not None else _default_exposure(refs, root)
+    credentials = _credentials(closure, roots, edges, refs)
+    ancestors = _ancestors(ancestor_edges(connection, roots))
+    graph = build_graph(
+        pd.concat([edges, _as_edges(ancestors)], ignore_index=True),
+        credentials.drop(columns="parents"),
+    )
+    return Trace(
+        query=query or list(roots),
+        root=root,
+        leaked_at=exposure,
+        credentials=credentials,
+        events=refs.reindex(columns=EVENT_COLUMNS),
+        places=_places(connection, refs, exposure),
+        ancestors=ancestors,
+        graph=graph,
+    )
+
+
+def _flag_after_revocation(refs: pd.DataFrame) -> pd.DataFrame:
+    """Mark uses that came while the credential stood revoked (revoked, not re-issued since)."""
+    refs = refs.copy()
+    changes = refs[refs["relation"].isin(["revoked", "issued"]) & (refs["outcome"] == "success")]
+    changes = changes[["credential", "time", "relation"]].rename(columns={"relation": "state"})
+    changes = changes.sort_values("time")
+    ordered = refs.reset_index().sort_values("time")
+    merged = pd.merge_asof(
+        ordered,
+        changes,
+        on="time",
+        by="credential",
+        direction="backward",
+        allow_exact_matches=False,
+    ).set_index("index")
+    refs["after_revocation"] = (refs["relation"] == "used") & (merged["state"] == "revoked")
+    refs["revoked_state"] = merged["state"]
+    return refs
+
+
+def _default_exposure(refs: pd.DataFrame, root: str) -> pd.Timestamp | None:
+    """The end of the first 24 hours of the root's recorded use (contract §4)."""
+    own = refs.loc[refs["credential"] == root, "time"]
+    if own.empty:
+        own = refs["time"]
+    return None if own.empty else own.min() + DEFAULT_EXPOSURE
+
+
+def _credentials(
+    closure: list[str], roots: list[str], edges: pd.DataFrame, refs: pd.DataFrame
+) -> pd.DataFrame:
+    depth = _depths(roots, edges)
+    rows = []
+    for credential in closure:
+        own = refs[refs["credential"] == credential]
+        incoming = edges[edges["credential"] == credential].sort_values("time")
+        parent = None if credential in roots or incoming.empty else incoming.iloc[0]
+        rows.append(
+            {
+                "id": credential,
+                "kind": credential.split(":", 1)[0],
+                "parent": None if parent is None else parent["parent"],
+                "relation_to_parent": None if parent is None else parent["via"],
+                "principal": _principal(own),
+                "first_seen": own["time"].min() if not own.empty else None,
+                "last_seen": own["time"].max() if not own.empty else None,
+                "events": int(own["event_key"].nunique()),
+                "revoked_at": _revoked_at(own),
+                "depth": depth.get(credential, 0),
+                "parents": sorted(set(incoming["parent"]))
+                if len(set(incoming["parent"])) > 1
+                else None,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=CREDENTIAL_COLUMNS)
+    return frame.sort_values(
+        ["depth", "first_seen"], kind="stable", na_position="last"
+    ).reset_index(drop=True)
+
+
+def _depths(roots: list[str], edges: pd.DataFrame) -> dict[str, int]:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(roots)
+    graph.add_edges_from(zip(edges["parent"], edges["credential"], strict=True))
+    lengths: dict[str, int] = {}
+    for root in roots:
+        for node, length in nx.single_source_shortest_path_length(graph, root).items():
+            lengths[node] = min(length, lengths.get(node, length))
+    return lengths
+
+
+def _principal(own: pd.DataFrame) -> str | None:
+    """Whom the credential belongs to: as its issuance says, else as its uses say most often."""
+    issued = own.loc[own["relation"] == "issued", "principal"].dropna()
+    if not issued.empty:
+        return str(issued.iloc[0])
+    used = own["principal"].dropna()
+    return None if used.empty else str(used.mode().iloc[0])
+
+
+def _revoked_at(own: pd.DataFrame) -> pd.Timestamp | None:
+    changes = own[own["relation"].isin(["revoked", "issued"]) & (own["outcome"] == "success")]
+    if changes.empty:
+        return None
+    last = changes.sort_values("time").iloc[-1]
+    return last["time"] if last["relation"] == "revoked" else None
+
+
+def _places(
+    connection: duckdb.DuckDBPyConnection, refs: pd.DataFrame, exposure: pd.Timestamp | None
+) -> pd.DataFrame:
+    if refs.empty:
+        return pd.DataFrame(columns=PLACE_COLUMNS)
+    keys = ["source", "tenant", "client_ip", "user_agent"]
+    events = refs.drop_duplicates("event_key")
+    places = (
+        events.groupby(keys, dropna=False)
+        .agg(
+            first_seen=("time", "min"),
+            last_seen=("time", "max"),
+            events=("event_key", "nunique"),
+            actors=("actor", lambda s: sorted(s.dropna().unique().tolist())),
+            country=("country", _most_common),
+            asn=("asn", _most_common),
+        )
+        .reset_index()
+    )
+    credentials = refs.groupby(keys, dropna=False)["credential"].agg(lambda s: sorted(set(s)))
+    places["credentials"] = credentials.reindex(pd.MultiIndex.from_frame(places[keys])).to_numpy()
+    places["new"] = _new_places(connection, places, refs, exposure)
+    return places.sort_values(["first_seen", "source"]).reset_index(drop=True)[PLACE_COLUMNS]
+
+
+def _most_common(values: pd.Series) -> str | None:
+    values = values.dropna()
+    return None if values.empty else str(values.mode().iloc[0])
+
+
+def _new_places(
+    connection: duckdb.DuckDBPyConnection,
+    places: pd.DataFrame,
+    refs: pd.DataFrame,
+    exposure: pd.Timestamp | None,
+) -> list[bool]:
+    """New: an IP that neither the traced credentials nor the place's actors used before exposure."""
+    if exposure is None:
+        return [False] * len(places)
+    traced_before = set(refs.loc[refs["time"] < exposure, "client_ip"].dropna())
+    pairs = [
+        (ip, actor)
+        for ip, actors in zip(places["client_ip"], places["actors"], strict=True)
+        if ip
+        for actor in actors
+    ]
+    actor_before = set()
+    if pairs:
+        actor_before = {
+            (row[0], row[1])
+            for row in connection.execute(
+                """
+                SELECT DISTINCT e.client_ip, e.actor FROM events e
+                JOIN (SELECT unnest(?::VARCHAR[]) AS ip, unnest(?::VARCHAR[]) AS actor) p
+                  ON e.client_ip = p.ip AND e.actor = p.actor
+                WHERE e.time < ?
+                """,
+                [[p[0] for p in pairs], [p[1] for p in pairs], exposure],
+            ).fetchall()
+        }
+    return [
+        bool(ip) and ip not in traced_before and not any((ip, a) in actor_before for a in actors)
+        for ip, actors in zip(places["client_ip"], places["actors"], strict=True)
+    ]
+
+
+def _ancestors(edges: pd.DataFrame) -> pd.DataFrame:
+    frame = edges.rename(columns={"credential": "id", "via": "relation_to_parent"})
+    return frame.reindex(columns=ANCESTOR_COLUMNS).reset_index(drop=True)
+
+
+def _as_edges(ancestors: pd.DataFrame) -> pd.DataFrame:
+    return ancestors.rename(columns={"id": "credential", "relation_to_parent": "via"}).reindex(
+        columns=EDGE_COLUMNS
+    )
