@@ -130,7 +130,7 @@ def test_secret_never_leaves_memory(logs: Path, tmp_path: Path) -> None:
     )
     assert [o[0] for o in outputs] == [0, 0, 0, 0, 0, 0, 2, 3]
     assert f"github_token:{HASHED}" in outputs[2][1]
-    for status, out, err in outputs:
+    for _status, out, err in outputs:
         assert SECRET not in out and SECRET not in err and SECRET[:-3] not in out + err
     assert SECRET.encode() not in case.read_bytes()
 
