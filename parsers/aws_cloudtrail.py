@@ -34,6 +34,8 @@ ISSUING_CALLS = (
     "GetFederationToken",
 )
 CALLER_KEY = "ir_id('aws_access_key', r.userIdentity.accessKeyId)"
+# A denied UpdateAccessKey / DeleteAccessKey changed nothing: no issued / revoked ref.
+SUCCEEDED = "ir_blank(r.errorCode) IS NULL"
 IDENTITY = {
     "type": "VARCHAR",
     "arn": "VARCHAR",
@@ -121,7 +123,8 @@ PARSER = Parser(
             "aws_access_key",
             "issued",
             value="r.requestParameters.accessKeyId",
-            when="r.eventName = 'UpdateAccessKey' AND r.requestParameters.status = 'Active'",
+            when="r.eventName = 'UpdateAccessKey' AND r.requestParameters.status = 'Active'"
+            f" AND {SUCCEEDED}",
             via="r.eventName",
             principal="r.requestParameters.userName",
         ),
@@ -129,8 +132,8 @@ PARSER = Parser(
             "aws_access_key",
             "revoked",
             value="r.requestParameters.accessKeyId",
-            when="(r.eventName = 'UpdateAccessKey' AND r.requestParameters.status = 'Inactive')"
-            " OR r.eventName = 'DeleteAccessKey'",
+            when="((r.eventName = 'UpdateAccessKey' AND r.requestParameters.status = 'Inactive')"
+            f" OR r.eventName = 'DeleteAccessKey') AND {SUCCEEDED}",
             via="r.eventName",
             principal="r.requestParameters.userName",
         ),

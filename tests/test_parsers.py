@@ -1,0 +1,109 @@
+"""Golden files: every fixture of every registered source, ingested and compared row by row.
+
+A fixture is a raw vendor file in tests/fixtures/<source>/ next to
+`<name>.expected.jsonl` (one normalised event per line, refs nested) and, for
+bad-record fixtures, `<name>.rejects.jsonl`. `<name>` is the file name up to its
+first dot. `IR_UPDATE_GOLDEN=1 pytest tests/test_parsers.py` rewrites the golden
+files from the current output: read the diff line by line before committing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import parsers
+from ir.case import Case
+
+FIXTURES = Path(__file__).parent / "fixtures"
+Rows = Callable[[Case], list[dict[str, Any]]]
+
+EXPECTED = ".expected.jsonl"
+REJECTS = ".rejects.jsonl"
+UPDATE = os.environ.get("IR_UPDATE_GOLDEN") == "1"
+
+
+def fixture_name(path: Path) -> str:
+    return path.name.split(".", 1)[0]
+
+
+def evidence_fixtures(source: str) -> list[Path]:
+    """The vendor files of a source's fixture folder (not the golden files)."""
+    folder = FIXTURES / source
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and not p.name.startswith(".")
+        and not p.name.endswith((EXPECTED, REJECTS))
+        and p.suffix != ".md"
+    )
+
+
+def golden_path(path: Path, suffix: str) -> Path:
+    return path.with_name(fixture_name(path) + suffix)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        path.unlink(missing_ok=True)
+        return
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+
+CASES = [
+    pytest.param(source, path, id=f"{source}/{path.name}")
+    for source in parsers.SOURCES
+    for path in evidence_fixtures(source)
+]
+
+
+@pytest.mark.parametrize(("source", "path"), CASES)
+def test_fixture_matches_golden_rows(
+    source: str, path: Path, case: Case, rows: Rows, rejects: Rows
+) -> None:
+    (report,) = case.ingest(path)
+    assert report.error is None
+    assert report.source == source
+    got_rows, got_rejects = rows(case), rejects(case)
+    if UPDATE:
+        write_jsonl(golden_path(path, EXPECTED), got_rows)
+        write_jsonl(golden_path(path, REJECTS), got_rejects)
+    expected_rows = read_jsonl(golden_path(path, EXPECTED))
+    assert expected_rows, f"{path.name}: no golden rows; write {fixture_name(path)}{EXPECTED}"
+    assert got_rows == expected_rows
+    assert got_rejects == read_jsonl(golden_path(path, REJECTS))
+    assert report.loaded == len(expected_rows)
+    assert report.rejected == len(got_rejects)
+    assert report.records == report.loaded + report.duplicates + report.rejected
+
+
+def canonical_sha256(record: dict[str, Any]) -> str:
+    """Contract §2, computed apart from the engine: sorted keys, no whitespace, UTF-8."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_github_record_without_document_id_gets_canonical_hash(case: Case, rows: Rows) -> None:
+    path = FIXTURES / "github" / "rest-page.json"
+    records = json.loads(path.read_text())
+    case.ingest(path)
+    by_record = {row["record_no"]: row["source_event_id"] for row in rows(case)}
+    legacy = [(n, r) for n, r in enumerate(records, 1) if "_document_id" not in r]
+    assert len(legacy) == 2
+    for record_no, record in legacy:
+        assert by_record[record_no] == canonical_sha256(record)
