@@ -1,0 +1,331 @@
+"""`make bench`: ingest and trace timings against baselines measured in the same run, same files.
+
+Data comes from `ir synth` (all sources, real export shapes). Each measurement
+runs in its own process so its peak RSS is its own. Baselines on the CloudTrail
+files: DuckDB's typed `read_json` of the fields the parser maps (columns given),
+DuckDB's auto-detected `read_json`, `read_json_objects` + `json_transform` (the
+engine's own reading, no mapping), an orjson loop, and pandas `json_normalize`
+(on a slice, scaled). The trace is compared with a plain DuckDB lookup of the
+root's own events.
+
+    python benchmarks/run.py --events 1000000 [--events 10000000] [--out bench_out]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+CLOUDTRAIL_FIELDS = (
+    "STRUCT(eventID VARCHAR, eventTime VARCHAR, eventName VARCHAR, eventSource VARCHAR,"
+    " errorCode VARCHAR, errorMessage VARCHAR, sourceIPAddress VARCHAR, userAgent VARCHAR,"
+    " recipientAccountId VARCHAR,"
+    " userIdentity STRUCT(type VARCHAR, arn VARCHAR, principalId VARCHAR, accountId VARCHAR,"
+    " accessKeyId VARCHAR, userName VARCHAR, invokedBy VARCHAR),"
+    " requestParameters STRUCT(accessKeyId VARCHAR, status VARCHAR, userName VARCHAR),"
+    " responseElements STRUCT(ConsoleLogin VARCHAR, credentials STRUCT(accessKeyId VARCHAR),"
+    " accessKey STRUCT(accessKeyId VARCHAR, userName VARCHAR)))[]"
+)
+PANDAS_SLICE_FILES = 20
+
+
+def cloudtrail_glob(data: Path) -> str:
+    return str(data / "logs" / "aws_cloudtrail" / "**" / "*.json.gz")
+
+
+def cloudtrail_files(data: Path) -> list[Path]:
+    return sorted((data / "logs" / "aws_cloudtrail").rglob("*.json.gz"))
+
+
+# --- measurements (each runs in a child process) ---------------------------------
+
+
+def typed_read(data: Path) -> int:
+    import duckdb
+
+    query = (
+        "SELECT count(*) FROM (SELECT unnest(Records) AS r FROM read_json(?, "
+        f"columns = {{'Records': '{CLOUDTRAIL_FIELDS}'}}, maximum_object_size = 67108864))"
+    )
+    return int(duckdb.connect().execute(query, [cloudtrail_glob(data)]).fetchone()[0])
+
+
+def auto_read(data: Path) -> int:
+    import duckdb
+
+    query = "SELECT count(*) FROM (SELECT unnest(Records) FROM read_json(?, maximum_object_size = 67108864))"
+    return int(duckdb.connect().execute(query, [cloudtrail_glob(data)]).fetchone()[0])
+
+
+def objects_transform(data: Path) -> int:
+    """DuckDB's own JSON reading of every field the CloudTrail parser maps, without mapping."""
+    import duckdb
+
+    import parsers
+
+    structure = json.dumps(parsers.get("aws_cloudtrail").fields)
+    query = f"""
+        SELECT count(json_transform(rec, '{structure}').eventID)
+        FROM (SELECT unnest(json_extract(json, '$.Records[*]')) AS rec
+              FROM read_json_objects(?, format = 'auto', maximum_object_size = 67108864))
+    """
+    return int(duckdb.connect().execute(query, [cloudtrail_glob(data)]).fetchone()[0])
+
+
+def orjson_loop(data: Path) -> int:
+    import orjson
+
+    count = 0
+    for path in cloudtrail_files(data):
+        with gzip.open(path, "rb") as handle:
+            for record in orjson.loads(handle.read())["Records"]:
+                identity = record.get("userIdentity") or {}
+                _ = (
+                    record.get("eventID"),
+                    record.get("eventTime"),
+                    record.get("eventName"),
+                    record.get("sourceIPAddress"),
+                    identity.get("accessKeyId"),
+                    identity.get("arn"),
+                )
+                count += 1
+    return count
+
+
+def pandas_normalize(data: Path) -> int:
+    """On the first files only (pandas is slow); the runner scales by record share."""
+    import pandas as pd
+
+    count = 0
+    for path in cloudtrail_files(data)[:PANDAS_SLICE_FILES]:
+        with gzip.open(path, "rb") as handle:
+            count += len(pd.json_normalize(json.loads(handle.read())["Records"]))
+    return count
+
+
+def ir_ingest_cloudtrail(data: Path) -> int:
+    return _ingest(data / "cloudtrail.duckdb", data / "logs" / "aws_cloudtrail")
+
+
+def ir_ingest_all(data: Path) -> int:
+    return _ingest(data / "case.duckdb", data / "logs")
+
+
+def ir_reingest_all(data: Path) -> int:
+    return _ingest(data / "case.duckdb", data / "logs")
+
+
+def _ingest(case_path: Path, logs: Path) -> int:
+    import ir
+
+    with ir.open_case(case_path) as case:
+        reports = case.ingest(logs)
+    return sum(r.loaded for r in reports)
+
+
+def trace_root(data: Path) -> dict[str, Any]:
+    import ir
+
+    root = _root(data)
+    with ir.open_case(data / "case.duckdb", read_only=True) as case:
+        traced = _timed_runs(lambda: case.trace(root))
+        lookup = _timed_runs(
+            lambda: case.connection.execute(
+                "SELECT e.* FROM credential_refs c JOIN events e USING (event_key) WHERE c.credential = ?",
+                [root],
+            ).fetchall()
+        )
+        result = case.trace(root)
+    return {
+        "trace_seconds": statistics.median(traced),
+        "lookup_seconds": statistics.median(lookup),
+        "traced_events": len(result.events),
+        "traced_credentials": len(result.credentials),
+    }
+
+
+def _timed_runs(work: Callable[[], object], runs: int = 5) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _root(data: Path) -> str:
+    truth = json.loads((data / "ground_truth.json").read_text())
+    return next(root for root in truth["scenarios"] if root.startswith("aws_access_key:"))
+
+
+MEASUREMENTS: dict[str, Callable[[Path], Any]] = {
+    "duckdb_typed_read_json": typed_read,
+    "duckdb_auto_read_json": auto_read,
+    "duckdb_read_json_objects": objects_transform,
+    "orjson_loop": orjson_loop,
+    "pandas_json_normalize_slice": pandas_normalize,
+    "ir_ingest_cloudtrail": ir_ingest_cloudtrail,
+    "ir_ingest_all_sources": ir_ingest_all,
+    "ir_reingest_all_sources": ir_reingest_all,
+    "ir_trace": trace_root,
+}
+
+
+def child(name: str, data: Path) -> None:
+    start = time.perf_counter()
+    result = MEASUREMENTS[name](data)
+    seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {"name": name, "seconds": seconds, "result": result, "peak_rss_mb": peak_kib / 1024}
+        )
+    )
+
+
+def measure(name: str, data: Path) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, __file__, "--child", name, "--data", str(data)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+# --- the runner ----------------------------------------------------------------------
+
+
+def prepare(out: Path, events: int, seed: int) -> Path:
+    from ir.synth import generate
+
+    data = out / f"synth-{events}-{seed}"
+    marker = data / "ground_truth.json"
+    if not marker.exists():
+        shutil.rmtree(data, ignore_errors=True)
+        start = time.perf_counter()
+        generate(data, events=events, seed=seed)
+        print(
+            f"generated {events:,} events in {time.perf_counter() - start:.1f}s -> {data}",
+            file=sys.stderr,
+        )
+    for case_file in data.glob("*.duckdb*"):
+        case_file.unlink()
+    return data
+
+
+def run_size(out: Path, events: int, seed: int) -> list[dict[str, Any]]:
+    data = prepare(out, events, seed)
+    results = {name: measure(name, data) for name in MEASUREMENTS}
+    cloudtrail_records = results["duckdb_auto_read_json"]["result"]
+    pandas = results["pandas_json_normalize_slice"]
+    pandas_scaled = pandas["seconds"] * cloudtrail_records / max(pandas["result"], 1)
+    typed = results["duckdb_typed_read_json"]["seconds"]
+    best_duckdb = min(
+        typed,
+        results["duckdb_auto_read_json"]["seconds"],
+        results["duckdb_read_json_objects"]["seconds"],
+    )
+    ingest = results["ir_ingest_cloudtrail"]
+    all_sources = results["ir_ingest_all_sources"]
+    gz_bytes = sum(p.stat().st_size for p in (data / "logs").rglob("*") if p.is_file())
+    case_bytes = (data / "case.duckdb").stat().st_size
+    traced = results["ir_trace"]["result"]
+    rows = [
+        {
+            "events": events,
+            "measure": "CloudTrail records",
+            "value": cloudtrail_records,
+            "ratio": "",
+        },
+        *[
+            {
+                "events": events,
+                "measure": f"{name} s",
+                "value": round(results[name]["seconds"], 2),
+                "ratio": "",
+            }
+            for name in (
+                "duckdb_typed_read_json",
+                "duckdb_auto_read_json",
+                "duckdb_read_json_objects",
+                "orjson_loop",
+            )
+        ],
+        {
+            "events": events,
+            "measure": "pandas json_normalize s (scaled)",
+            "value": round(pandas_scaled, 2),
+            "ratio": "",
+        },
+        {
+            "events": events,
+            "measure": "ir ingest CloudTrail s",
+            "value": round(ingest["seconds"], 2),
+            "ratio": f"{ingest['seconds'] / typed:.2f}x typed, {ingest['seconds'] / best_duckdb:.2f}x best DuckDB read, "
+            f"{pandas_scaled / ingest['seconds']:.1f}x faster than pandas",
+        },
+        {
+            "events": events,
+            "measure": "ir ingest all sources s",
+            "value": round(all_sources["seconds"], 2),
+            "ratio": f"{all_sources['result'] / all_sources['seconds']:,.0f} events/s, peak RSS {all_sources['peak_rss_mb']:.0f} MB",
+        },
+        {
+            "events": events,
+            "measure": "ir re-ingest (skipped by hash) s",
+            "value": round(results["ir_reingest_all_sources"]["seconds"], 2),
+            "ratio": "",
+        },
+        {
+            "events": events,
+            "measure": "case size / gz input",
+            "value": f"{case_bytes / 1e6:.0f} MB / {gz_bytes / 1e6:.0f} MB",
+            "ratio": f"{case_bytes / gz_bytes:.2f}x",
+        },
+        {
+            "events": events,
+            "measure": "ir trace s (median of 5)",
+            "value": round(traced["trace_seconds"], 3),
+            "ratio": f"{traced['trace_seconds'] / traced['lookup_seconds']:.1f}x a plain lookup ({traced['lookup_seconds']:.3f}s);"
+            f" {traced['traced_credentials']} credentials, {traced['traced_events']} event rows",
+        },
+    ]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, action="append", help="case sizes (repeatable)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path("bench_out"))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.data)
+        return
+    rows: list[dict[str, Any]] = []
+    for events in args.events or [1_000_000]:
+        rows.extend(run_size(args.out, events, args.seed))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(rows, indent=2))
+    print("| events | measure | value | ratio |\n|---:|---|---:|---|")
+    for row in rows:
+        print(f"| {row['events']:,} | {row['measure']} | {row['value']} | {row['ratio']} |")
+
+
+if __name__ == "__main__":
+    main()
