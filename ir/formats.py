@@ -13,14 +13,13 @@ salvage reader that keeps every good record and marks the rest.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gzip
 import io
 import json
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,15 +60,17 @@ def read_prefix(path: Path, limit: int = SNIFF_BYTES) -> tuple[bytes, bool]:
 
 
 def sniff(prefix: bytes, compressed: bool) -> Layout:
-    text = _decode_prefix(prefix).lstrip("\ufeff \t\r\n")
+    text = _decode_prefix(prefix).lstrip(_SPACE)
     if not text:
         raise UnreadableFile("the file is empty")
     if text[0] == "[":
         return Layout("array", compressed=compressed)
     if text[0] == "{":
-        key = _top_level_array_key(text)
+        found = _array_in_document(text, 0, WRAPPER_KEYS)
         return (
-            Layout("wrapper", key, compressed) if key else Layout("objects", compressed=compressed)
+            Layout("wrapper", found[0], compressed)
+            if found
+            else Layout("objects", compressed=compressed)
         )
     first_line = text.split("\n", 1)[0]
     if "," in first_line and first_line.isprintable():
@@ -78,26 +79,29 @@ def sniff(prefix: bytes, compressed: bool) -> Layout:
 
 
 def _decode_prefix(prefix: bytes) -> str:
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
-    try:
-        return decoder.decode(prefix, final=False)
-    except UnicodeDecodeError:
-        raise UnreadableFile("the content is binary, not UTF-8 text") from None
+    """The prefix as text; a stray invalid byte is one bad record, NUL bytes are binary."""
+    text = prefix.decode("utf-8", errors="replace")
+    if "\x00" in text or text.count("\ufffd") > max(8, len(text) // 100):
+        raise UnreadableFile("the content is binary, not UTF-8 text")
+    return text
 
 
+_SPACE = "\ufeff \t\r\n"
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
 
 
-def _top_level_array_key(text: str) -> str | None:
-    """The wrapper key whose value is an array at depth 1 of the first document."""
+def _array_in_document(text: str, position: int, keys: tuple[str, ...]) -> tuple[str, int] | None:
+    """In the object opening at `position`: the first of `keys` whose value is an array
+    at depth 1, and where its elements start. Structural, so a nested key of the same
+    name, or one inside a string, is not mistaken for it."""
     depth = 0
     last_string: str | None = None
     pending_key: str | None = None
-    for token in _TOKEN.finditer(text):
+    for token in _TOKEN.finditer(text, position):
         value = token.group()
         if value in "{[":
-            if depth == 1 and value == "[" and pending_key in WRAPPER_KEYS:
-                return pending_key
+            if depth == 1 and value == "[" and pending_key in keys:
+                return pending_key, token.end()
             depth += 1
         elif value in "}]":
             depth -= 1
@@ -112,6 +116,19 @@ def _top_level_array_key(text: str) -> str | None:
     return None
 
 
+def _document_end(text: str, position: int, depth: int) -> int | None:
+    """Where the document closes, reading from `position` inside it at `depth`."""
+    for token in _TOKEN.finditer(text, position):
+        value = token.group()
+        if value in "{[":
+            depth += 1
+        elif value in "}]":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return None
+
+
 def reader_sql(layout: Layout, files: list[tuple[int, str]]) -> str:
     """DuckDB SQL yielding (file_id, doc_no, elem_no, record) for files of one layout."""
     paths = "[" + ", ".join(_quote(path) for _, path in files) + "]"
@@ -121,12 +138,13 @@ def reader_sql(layout: Layout, files: list[tuple[int, str]]) -> str:
         + ") AS f(file_id, path)"
     )
     if layout.kind == "csv":
-        source = (
-            f"SELECT filename, ordinality AS doc_no, to_json(c) AS json FROM ("
-            f"SELECT * EXCLUDE (filename), filename FROM read_csv({paths}, all_varchar = true, header = true,"
-            f" filename = true, union_by_name = true)) AS c WITH ORDINALITY"
+        # A row is a JSON object of its columns; the reader's own columns are taken out.
+        rows = (
+            f"SELECT * FROM read_csv({paths}, all_varchar = true, header = true,"
+            f" filename = true, union_by_name = true) WITH ORDINALITY"
         )
-        docs = f"SELECT filename, doc_no, json_remove(json, '$.filename') AS json FROM ({source})"
+        row_json = "json_remove(json_remove(to_json(ir_row), '$.filename'), '$.ordinality')"
+        docs = f"SELECT filename, ordinality AS doc_no, {row_json} AS json FROM ({rows}) AS ir_row"
     else:
         fmt = {"array": "array", "objects": "auto", "wrapper": "auto"}[layout.kind]
         options = f"format = '{fmt}', filename = true, maximum_object_size = {MAX_OBJECT_BYTES}"
@@ -159,21 +177,12 @@ def sample_records(prefix: bytes, layout: Layout, limit: int = 20) -> list[dict[
     if layout.kind == "csv":
         rows = list(csv.DictReader(io.StringIO(text)))
         return rows[: min(limit, max(len(rows) - 1, 1))]
-    if layout.kind == "array":
-        start = text.index("[") + 1
-    elif layout.kind == "wrapper":
-        opening = re.search(rf'"{re.escape(str(layout.wrapper_key))}"\s*:\s*\[', text)
-        start = opening.end() if opening else len(text)
-    else:
-        start = 0
     samples: list[dict[str, Any]] = []
-    for _, record, _ in _elements(text, start):
-        if record is not None:
-            value = json.loads(record)
-            if isinstance(value, dict):
-                samples.append(value)
-        if len(samples) >= limit:
-            break
+    for value in _scan(text, layout):
+        if isinstance(value.value, dict):
+            samples.append(value.value)
+            if len(samples) >= limit:
+                break
     return samples
 
 
@@ -187,47 +196,117 @@ class Salvaged:
 
 def salvage(path: Path, layout: Layout) -> Iterator[Salvaged]:
     """Read what can be read from a file DuckDB refused, record by record."""
-    text = _read_tolerant(path)
-    if layout.kind == "array":
-        for number, record, reason in _elements(text, text.index("[") + 1):
-            yield Salvaged(number, 1, record, reason)
-    elif layout.kind == "wrapper":
-        opening = re.search(rf'"{re.escape(str(layout.wrapper_key))}"\s*:\s*\[', text)
-        start = opening.end() if opening else len(text)
-        for number, record, reason in _elements(text, start):
-            yield Salvaged(1, number, record, reason)
-    else:
-        for number, record, reason in _elements(text, 0):
-            yield Salvaged(number, 1, record, reason)
+    for found in _scan(_read_tolerant(path), layout):
+        record = None if found.reason else json.dumps(found.value, ensure_ascii=False)
+        yield Salvaged(found.doc_no, found.elem_no, record, found.reason)
 
 
-_RESUME = re.compile(r"\n\s*\{|\}\s*,\s*\{")
+@dataclass(frozen=True)
+class _Found:
+    doc_no: int
+    elem_no: int
+    value: Any
+    reason: str | None = None  # set: not valid JSON, `value` is None
 
 
-def _elements(text: str, position: int) -> Iterator[tuple[int, str | None, str | None]]:
-    """JSON values from `position` on (array elements or concatenated documents).
+def _scan(text: str, layout: Layout) -> Iterator[_Found]:
+    """Every record of every document in `text`, numbered as the DuckDB readers number them.
 
-    A broken value is reported and reading resumes at the next record start (a
-    `{` opening a line, or following `},`), so one bad record never hides the
-    good ones after it.
+    Documents follow one another (NDJSON, concatenated pages); inside an array or
+    a wrapper's array, each element is a record. A truncated text ends the scan.
     """
-    decoder = json.JSONDecoder()
-    number = 0
-    while True:
-        position = _skip(text, position, " \t\r\n,\ufeff")
-        if position >= len(text) or text[position] == "]":
+    position: int | None = 0
+    doc_no = 0
+    while position is not None:
+        position = _skip(text, position, _SPACE)
+        if position >= len(text):
             return
-        number += 1
-        try:
-            value, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            yield number, None, f"not valid JSON ({error.msg} at character {error.pos})"
-            resume = _RESUME.search(text, error.pos + 1)
-            if resume is None:
-                return
-            position = resume.end() - 1
+        doc_no += 1
+        start = _elements_start(text, position, layout)
+        if start is None:
+            found, position = _one_document(text, position, doc_no)
+            yield found
             continue
-        yield number, json.dumps(value), None
+        position = yield from _elements(text, start, doc_no)
+        if position is not None and layout.kind == "wrapper":
+            position = _document_end(text, position, depth=1)
+
+
+def _elements_start(text: str, position: int, layout: Layout) -> int | None:
+    if layout.kind == "array" and text[position] == "[":
+        return position + 1
+    if layout.kind == "wrapper" and text[position] == "{" and layout.wrapper_key:
+        found = _array_in_document(text, position, (layout.wrapper_key,))
+        return found[1] if found else None
+    return None
+
+
+def _one_document(text: str, position: int, doc_no: int) -> tuple[_Found, int | None]:
+    """A document that is itself the record (NDJSON, or a bare record among wrapper pages).
+
+    After a broken one, reading resumes at the next `{` that opens a line: NDJSON
+    records and concatenated pretty-printed documents start there.
+    """
+    try:
+        value, end = _DECODER.raw_decode(text, position)
+    except json.JSONDecodeError as error:
+        found = _NEXT_DOCUMENT.search(text, error.pos)
+        return _Found(doc_no, 1, None, _invalid(error)), found.end() - 1 if found else None
+    return _Found(doc_no, 1, value), end
+
+
+def _elements(text: str, position: int, doc_no: int) -> Generator[_Found, None, int | None]:
+    """The elements of the array whose first element starts at `position`.
+
+    A broken element is reported and reading resumes after it, so one bad record
+    never hides the good ones after it. Returns where the array ends (None: the
+    text ran out).
+    """
+    elem_no = 0
+    while True:
+        position = _skip(text, position, _SPACE + ",")
+        if position >= len(text):
+            return None
+        if text[position] == "]":
+            return position + 1
+        elem_no += 1
+        try:
+            value, end = _DECODER.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            yield _Found(doc_no, elem_no, None, _invalid(error))
+            resume = _element_end(text, position)
+            if resume is None:
+                return None
+            position = resume
+            continue
+        position = end
+        yield _Found(doc_no, elem_no, value)
+
+
+_DECODER = json.JSONDecoder()
+_NEXT_DOCUMENT = re.compile(r"\n\{")
+
+
+def _invalid(error: json.JSONDecodeError) -> str:
+    return f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+
+
+def _element_end(text: str, position: int) -> int | None:
+    """Where a broken element starting at `position` ends: its brackets balance again,
+    or the `,` / `]` after a scalar. A missing comma or a bad literal leaves the
+    brackets intact, so the next element is found even when it holds nested objects."""
+    depth = 0
+    for token in _TOKEN.finditer(text, position):
+        value = token.group()
+        if value in "{[":
+            depth += 1
+        elif value in "}]":
+            depth -= 1
+            if depth <= 0:
+                return token.end() if depth == 0 else token.start()
+        elif value == "," and depth == 0:
+            return token.start()
+    return None
 
 
 def _skip(text: str, position: int, characters: str) -> int:

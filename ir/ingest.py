@@ -168,7 +168,10 @@ def _batches(pending: list[_Pending]) -> Iterator[list[_Pending]]:
         batch: list[_Pending] = []
         size = 0
         for item in items:
-            if batch and (size + item.bytes > BATCH_BYTES or len(batch) >= BATCH_FILES):
+            # CSV files go one by one: a batch reads by column name, and a row must not
+            # gain other files' columns (its content hash and canonical id would change).
+            full = size + item.bytes > BATCH_BYTES or len(batch) >= BATCH_FILES
+            if batch and (full or item.layout.kind == "csv"):
                 yield batch
                 batch, size = [], 0
             batch.append(item)
@@ -187,7 +190,12 @@ def _load_batch(case: Case, batch: list[_Pending]) -> None:
             for item in batch:
                 _load_batch(case, [item])
             return
-        _run_batch(connection, batch, lambda: _salvaged_records(connection, batch[0]))
+        try:
+            _run_batch(connection, batch, lambda: _salvaged_records(connection, batch[0]))
+        except READ_ERRORS as error:
+            # One file DuckDB cannot read even record by record: name it, load the others.
+            message = str(error).strip().splitlines()[0]
+            batch[0].report.error = f"cannot be read ({message})"
 
 
 def _files(batch: list[_Pending]) -> list[tuple[int, str]]:

@@ -56,8 +56,9 @@ def detect(record: Mapping[str, Any]) -> bool:
 PARSER = Parser(
     name="aws_cloudtrail",
     detect=detect,
-    unwrap="CASE WHEN json_type(record, '$.CloudTrailEvent') = 'VARCHAR' "
-    "THEN json(record ->> '$.CloudTrailEvent') ELSE record END",
+    unwrap="CASE WHEN json_type(record, '$.CloudTrailEvent') IS DISTINCT FROM 'VARCHAR' THEN record"
+    " WHEN json_valid(record ->> '$.CloudTrailEvent') THEN json(record ->> '$.CloudTrailEvent')"
+    " END",
     time_field="eventTime",
     fields={
         "eventID": "VARCHAR",

@@ -113,7 +113,9 @@ class Parser:
     event: Mapping[str, str]
     credentials: tuple[CredentialRef, ...] = ()
     # SQL over the raw `record` JSON giving the vendor record, for per-record
-    # envelopes (an API wrapper around the real event).
+    # envelopes (an API wrapper around the real event); NULL when the envelope
+    # holds no valid record. Content hashes are taken over the vendor record,
+    # minified, so a re-delivery in another layout or envelope is a duplicate.
     unwrap: str = "record"
     # Names of the vendor fields behind `time`, for reject messages.
     time_field: str = "time"
@@ -133,11 +135,16 @@ class Parser:
         refs = ", ".join(ref.list_sql() for ref in self.credentials)
         return f"""
 SELECT file_id, doc_no, elem_no, content_hash,
-  coalesce(reason, CASE WHEN record IS NULL THEN 'not valid JSON' END) AS invalid_reason,
+  coalesce(reason, CASE
+    WHEN record IS NULL THEN 'not valid JSON'
+    WHEN vendor_record IS NULL THEN 'the record inside its envelope is not valid JSON'
+    WHEN json_type(vendor_record) <> 'OBJECT'
+      THEN 'not a JSON object (' || lower(json_type(vendor_record)) || ')'
+  END) AS invalid_reason,
   {columns},
   flatten([{refs}]) AS refs
 FROM (
-  SELECT file_id, doc_no, elem_no, record, reason, hash(record) AS content_hash,
+  SELECT file_id, doc_no, elem_no, record, reason, hash(json(vendor_record)) AS content_hash,
          vendor_record, json_transform(vendor_record, '{structure}') AS r
   FROM (SELECT *, {self.unwrap} AS vendor_record FROM ({records}))
 )"""

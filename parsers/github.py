@@ -43,6 +43,8 @@ REMOVING = (
     "personal_access_token.destroy",
     "personal_access_token.credential_revoked",
 )
+# A create / destroy that failed (HTTP status >= 400) minted or removed nothing.
+SUCCEEDED = "coalesce(try_cast(r.status_code AS INTEGER), 0) < 400"
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -96,7 +98,7 @@ PARSER = Parser(
             "github_token",
             "issued",
             value="r.hashed_token",
-            when=f"r.action IN {CREATING}",
+            when=f"r.action IN {CREATING} AND {SUCCEEDED}",
             via="r.action",
             principal="ir_blank(r.actor)",
         ),
@@ -104,7 +106,7 @@ PARSER = Parser(
             "github_token",
             "revoked",
             value="r.hashed_token",
-            when=f"r.action IN {REMOVING}",
+            when=f"r.action IN {REMOVING} AND {SUCCEEDED}",
             via="r.action",
             principal="ir_blank(r.actor)",
         ),

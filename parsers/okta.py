@@ -31,6 +31,8 @@ SESSION = "nullif(r.authenticationContext.externalSessionId, 'unknown')"
 ROOT_SESSION = "nullif(r.authenticationContext.rootSessionId, 'unknown')"
 ACTOR = "coalesce(ir_blank(r.actor.alternateId), ir_blank(r.actor.id))"
 TOKEN_TARGET = "item.type = 'Token'"
+# A failed or denied create / revoke minted or revoked nothing.
+SUCCEEDED = "coalesce(upper(r.outcome.result), '') NOT IN ('FAILURE', 'DENY')"
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -99,7 +101,7 @@ PARSER = Parser(
             "issued",
             value="item.id",
             each="r.target",
-            when=f"{TOKEN_TARGET} AND r.eventType = 'system.api_token.create'",
+            when=f"{TOKEN_TARGET} AND r.eventType = 'system.api_token.create' AND {SUCCEEDED}",
             parent="coalesce(ir_id('okta_session', "
             + SESSION
             + "), ir_id('okta_api_token', r.transaction.detail.requestApiTokenId))",
@@ -111,7 +113,7 @@ PARSER = Parser(
             "revoked",
             value="item.id",
             each="r.target",
-            when=f"{TOKEN_TARGET} AND r.eventType = 'system.api_token.revoke'",
+            when=f"{TOKEN_TARGET} AND r.eventType = 'system.api_token.revoke' AND {SUCCEEDED}",
             via="r.eventType",
         ),
     ),

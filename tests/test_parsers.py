@@ -107,3 +107,44 @@ def test_github_record_without_document_id_gets_canonical_hash(case: Case, rows:
     assert len(legacy) == 2
     for record_no, record in legacy:
         assert by_record[record_no] == canonical_sha256(record)
+
+
+def _failed(source: str, record: dict[str, Any]) -> dict[str, Any]:
+    if source == "okta":
+        return dict(record, outcome={"result": "FAILURE", "reason": "INSUFFICIENT_PERMISSIONS"})
+    return dict(record, status_code=403)
+
+
+@pytest.mark.parametrize(
+    ("source", "fixture", "positions", "token"),
+    [
+        ("okta", "logs-page.json", (3, 5), "okta_api_token:00Tq1w2e3r4T5y6U7i8o"),
+        (
+            "github",
+            "stream.ndjson",
+            (5, 6),
+            "github_token:fgkq78ulbMn3wYZd+aQRcXmeGqCzMjSBjf2ARKJvFHI=",
+        ),
+    ],
+    ids=["okta", "github"],
+)
+def test_a_failed_create_or_revoke_changes_no_credential(
+    source: str, fixture: str, positions: tuple[int, ...], token: str, case: Case, tmp_path: Path
+) -> None:
+    """The golden create / revoke records again, but failed: the token is neither issued nor revoked."""
+    text = (FIXTURES / source / fixture).read_text()
+    records = (
+        json.loads(text) if text.startswith("[") else [json.loads(x) for x in text.splitlines()]
+    )
+    failed = [_failed(source, records[n - 1]) for n in positions]
+    path = tmp_path / "failed.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in failed))
+    (report,) = case.ingest(path)
+    assert (report.loaded, report.rejected) == (2, 0)
+    assert case.connection.execute("SELECT DISTINCT outcome FROM events").fetchall() == [
+        ("failure",)
+    ]
+    relations = case.connection.execute(
+        "SELECT relation FROM credential_refs WHERE credential = ?", [token]
+    ).fetchall()
+    assert relations == []
