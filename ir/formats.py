@@ -72,7 +72,7 @@ def sniff(prefix: bytes, compressed: bool) -> Layout:
             if found
             else Layout("objects", compressed=compressed)
         )
-    first_line = text.split("\n", 1)[0]
+    first_line = text.split("\n", 1)[0].rstrip("\r")  # CRLF exports (Purview, Log Analytics)
     if "," in first_line and first_line.isprintable():
         return Layout("csv", compressed=compressed)
     raise UnreadableFile("the content is neither JSON nor CSV")
@@ -215,6 +215,9 @@ def _scan(text: str, layout: Layout) -> Iterator[_Found]:
     Documents follow one another (NDJSON, concatenated pages); inside an array or
     a wrapper's array, each element is a record. A truncated text ends the scan.
     """
+    if layout.kind == "csv":
+        yield from _csv_rows(text)
+        return
     position: int | None = 0
     doc_no = 0
     while position is not None:
@@ -230,6 +233,33 @@ def _scan(text: str, layout: Layout) -> Iterator[_Found]:
         position = yield from _elements(text, start, doc_no)
         if position is not None and layout.kind == "wrapper":
             position = _document_end(text, position, depth=1)
+
+
+def _csv_rows(text: str) -> Iterator[_Found]:
+    """CSV rows as records (empty fields are NULL, as DuckDB reads them); a row whose
+    fields do not match the header, or whose bytes were not UTF-8, is rejected."""
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(rows, None) or []
+    number = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            number += 1
+            yield _Found(number, 1, None, f"not a valid CSV row ({error})")
+            continue
+        if not row:
+            continue  # a blank line is no row
+        number += 1
+        if len(row) != len(header):
+            reason = f"CSV row has {len(row)} fields, the header {len(header)}"
+            yield _Found(number, 1, None, reason)
+        elif any("\ufffd" in field for field in row):
+            yield _Found(number, 1, None, "not valid UTF-8")
+        else:
+            yield _Found(number, 1, {k: v or None for k, v in zip(header, row, strict=True)})
 
 
 def _elements_start(text: str, position: int, layout: Layout) -> int | None:
