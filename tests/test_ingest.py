@@ -171,6 +171,22 @@ def test_csv_rows_are_records(name: str, case: Case, tmp_path: Path) -> None:
     assert refs == [("salesforce_login:QfNecrLXSII6fsBq",)]
 
 
+@pytest.mark.usefixtures("csv_source")
+def test_bad_csv_rows_are_rejected_and_the_rest_load(case: Case, tmp_path: Path) -> None:
+    header, first, second, _ = CSV_TEXT.encode().splitlines(keepends=True)
+    short = b'"API","2026-09-02T09:00:02.000Z","4exLFFQZ1237"\n'
+    not_utf8 = second.replace(b"4exLFFQZ1235", b"4exLFFQZ\xff1238")
+    (report,) = case.ingest(
+        write(tmp_path / "ApiEvent.csv", header + first + short + not_utf8 + second)
+    )
+    assert counts(report) == (4, 2, 0, 2)
+    assert event_ids(case) == [(1, "4exLFFQZ1234"), (4, "4exLFFQZ1235")]
+    assert reject_rows(case) == [
+        (1, 2, "CSV row has 3 fields, the header 6"),
+        (1, 3, "not valid UTF-8"),
+    ]
+
+
 def test_reingesting_the_same_file_adds_nothing(case: Case, tmp_path: Path) -> None:
     path = write(tmp_path / "trail.ndjson", ndjson(CT))
     first = case.ingest(path)[0]
