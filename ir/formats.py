@@ -14,7 +14,6 @@ salvage reader that keeps every good record and marks the rest.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import re
@@ -318,7 +317,7 @@ _NEXT_DOCUMENT = re.compile(r"\n\{")
 
 
 def _invalid(error: json.JSONDecodeError) -> str:
-    return f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+    return f"not valid JSON ({error.msg}: line {error.lineno} column {error.colno})"
 
 
 def _element_end(text: str, position: int) -> int | None:
@@ -347,22 +346,29 @@ def _skip(text: str, position: int, characters: str) -> int:
 
 def _read_tolerant(path: Path) -> str:
     """File text; a truncated gz yields what decompressed, invalid UTF-8 is replaced."""
-    raw = path.read_bytes()
-    if raw.startswith(b"\x1f\x8b"):
-        decompressor = zlib.decompressobj(wbits=31)
-        try:
-            raw = decompressor.decompress(raw)
-        except zlib.error:
-            raw = _gunzip_prefix(path)
+    with path.open("rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    raw = _gunzip_tolerant(path) if compressed else path.read_bytes()
     return raw.decode("utf-8", errors="replace")
 
 
-def _gunzip_prefix(path: Path) -> bytes:
+def _gunzip_tolerant(path: Path) -> bytes:
+    """Every gzip member (streamed logs concatenate them) up to where the data breaks off.
+
+    Fed piece by piece so that a truncated or corrupt end loses nothing before it.
+    """
     chunks: list[bytes] = []
-    with gzip.open(path, "rb") as handle:
-        try:
-            while chunk := handle.read(1 << 20):
-                chunks.append(chunk)
-        except (EOFError, OSError, zlib.error):
-            pass
+    decompressor = zlib.decompressobj(wbits=31)
+    with path.open("rb") as handle:
+        while piece := handle.read(1 << 16):
+            while piece:
+                try:
+                    chunks.append(decompressor.decompress(piece))
+                except zlib.error:
+                    return b"".join(chunks)
+                if not decompressor.eof:
+                    break
+                # A member ended: the rest of this piece starts the next one.
+                piece = decompressor.unused_data.lstrip(b"\x00")
+                decompressor = zlib.decompressobj(wbits=31)
     return b"".join(chunks)

@@ -251,9 +251,7 @@ def test_a_broken_array_element_is_rejected_and_the_rest_load(case: Case, tmp_pa
     assert [row[0] for row in event_ids(case)] == [1, 3, 4]
     ((file_id, record_no, reason),) = reject_rows(case)
     assert (file_id, record_no) == (1, 2)
-    assert re.fullmatch(
-        r"not valid JSON \(Expecting ':' delimiter at line \d+ column \d+\)", reason
-    )
+    assert re.fullmatch(r"not valid JSON \(Expecting ':' delimiter: line \d+ column \d+\)", reason)
 
 
 def test_a_batch_with_one_refused_file_loads_the_others(case: Case, tmp_path: Path) -> None:
@@ -263,18 +261,40 @@ def test_a_batch_with_one_refused_file_loads_the_others(case: Case, tmp_path: Pa
     assert [counts(r) for r in reports] == [(3, 3, 0, 0), (3, 3, 0, 0), (3, 2, 0, 1)]
 
 
+def complete_lines(cut_gzip: bytes) -> int:
+    """How many whole lines a cut gzip member still holds; it must end inside a record."""
+    recovered = zlib.decompressobj(wbits=31).decompress(cut_gzip).decode()
+    assert recovered and not recovered.endswith("\n")
+    return recovered.count("\n")
+
+
 def test_truncated_gz_keeps_the_complete_records(case: Case, tmp_path: Path) -> None:
     whole = gzip.compress(ndjson(CT).encode(), mtime=0)
     cut = whole[: len(whole) * 2 // 3]
-    recovered = zlib.decompressobj(wbits=31).decompress(cut).decode()
-    complete = recovered.count("\n")
-    assert 0 < complete < 11 and not recovered.endswith("\n")
+    complete = complete_lines(cut)
+    assert 0 < complete < 11
     path = tmp_path / "cut.ndjson.gz"
     path.write_bytes(cut)
     (report,) = case.ingest(path)
     assert counts(report) == (complete + 1, complete, 0, 1)
     assert [row[1] for row in event_ids(case)] == CT_IDS[:complete]
     (full,) = case.ingest(write(tmp_path / "whole.ndjson.gz", ndjson(CT)))
+    assert counts(full) == (11, 11 - complete, complete, 0)
+
+
+def test_concatenated_gzip_members_are_all_read(case: Case, tmp_path: Path) -> None:
+    """Streamed logs (GitHub to S3, Firehose) append gzip members; a cut last one keeps the rest."""
+    members = [gzip.compress(ndjson(CT[n : n + 4]).encode(), mtime=0) for n in (0, 4, 8)]
+    whole = tmp_path / "stream.ndjson.gz"
+    whole.write_bytes(b"".join(members))
+    cut = tmp_path / "stream-cut.ndjson.gz"
+    cut.write_bytes(members[0] + members[1] + members[2][: len(members[2]) // 2])
+    complete = 8 + complete_lines(members[2][: len(members[2]) // 2])
+    assert complete < 11
+    (report,) = case.ingest(cut)
+    assert counts(report) == (complete + 1, complete, 0, 1)
+    assert [row[1] for row in event_ids(case)] == CT_IDS[:complete]
+    (full,) = case.ingest(whole)
     assert counts(full) == (11, 11 - complete, complete, 0)
 
 
