@@ -130,7 +130,7 @@ def _document_end(text: str, position: int, depth: int) -> int | None:
 
 def reader_sql(layout: Layout, files: list[tuple[int, str]]) -> str:
     """DuckDB SQL yielding (file_id, doc_no, elem_no, record) for files of one layout."""
-    paths = "[" + ", ".join(_quote(path) for _, path in files) + "]"
+    paths = "[" + ", ".join(_quote(_glob_literal(path)) for _, path in files) + "]"
     ids = (
         "(VALUES "
         + ", ".join(f"({fid}, {_quote(path)})" for fid, path in files)
@@ -164,6 +164,12 @@ def reader_sql(layout: Layout, files: list[tuple[int, str]]) -> str:
         f"SELECT f.file_id, doc_no, elem_no, record, NULL::VARCHAR AS reason"
         f" FROM ({records}) AS d JOIN {ids} ON d.filename = f.path"
     )
+
+
+def _glob_literal(path: str) -> str:
+    """DuckDB globs file arguments: `a*.json` would also read `ab.json`. Bracket the
+    metacharacters so each path names exactly its own file."""
+    return re.sub(r"([*?\[])", r"[\1]", path)
 
 
 def _quote(text: str) -> str:

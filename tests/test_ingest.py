@@ -187,6 +187,18 @@ def test_bad_csv_rows_are_rejected_and_the_rest_load(case: Case, tmp_path: Path)
     ]
 
 
+def test_file_names_are_not_patterns(case: Case, tmp_path: Path) -> None:
+    """`trail*.json` must not also read `trail-2.json`; quotes and brackets are literal too."""
+    names = ["trail*.json", "trail-2.json", "alice's trail [copy?].json"]
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    for n, name in enumerate(names):
+        write(folder / name, json.dumps(CT[n * 3 : n * 3 + 3]))
+    reports = case.ingest(folder)
+    assert sorted(Path(r.file).name for r in reports) == sorted(names)
+    assert [counts(r) for r in reports] == [(3, 3, 0, 0)] * 3
+
+
 def test_reingesting_the_same_file_adds_nothing(case: Case, tmp_path: Path) -> None:
     path = write(tmp_path / "trail.ndjson", ndjson(CT))
     first = case.ingest(path)[0]
