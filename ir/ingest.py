@@ -85,7 +85,10 @@ def ingest(
     reports: list[FileReport] = []
     pending: list[_Pending] = []
     known = _known_hashes(case)
+    case_files = {case.path.resolve(), case.path.resolve().with_name(case.path.name + ".wal")}
     for path in _walk(paths):
+        if path.resolve() in case_files:
+            continue  # `ir ingest .` beside the case file: the case is not evidence
         report, item = _prepare_file(path, known, override)
         reports.append(report)
         if item:

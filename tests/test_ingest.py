@@ -364,6 +364,12 @@ def test_unreadable_files_are_named_and_the_others_load(case: Case, tmp_path: Pa
     assert case.connection.execute("SELECT count(*) FROM evidence_files").fetchone() == (1,)
 
 
+def test_the_case_file_in_an_ingested_folder_is_not_evidence(case: Case) -> None:
+    write(case.path.parent / "trail.ndjson", ndjson(CT[:2]))
+    reports = case.ingest(case.path.parent)
+    assert [(Path(r.file).name, r.error) for r in reports] == [("trail.ndjson", None)]
+
+
 def test_source_override_reads_what_detection_cannot(case: Case, tmp_path: Path) -> None:
     """GitHub system events carry no actor and no _document_id: detection passes them by."""
     records = [
