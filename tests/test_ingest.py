@@ -66,47 +66,59 @@ def reject_rows(case: Case) -> list[tuple[int, int, str]]:
     ).fetchall()
 
 
-LAYOUTS: dict[str, tuple[str, Callable[[Records], str]]] = {
-    "ndjson": ("trail.ndjson", ndjson),
-    "ndjson-gz": ("trail.ndjson.gz", ndjson),
-    "array": ("trail.json", json.dumps),
-    "array-pretty": ("trail.json", lambda rs: json.dumps(rs, indent=2)),
-    "array-gz": ("trail.json.gz", json.dumps),
-    "objects-pretty": ("trail.json", lambda rs: "\n".join(json.dumps(r, indent=4) for r in rs)),
+WRAPPER = "wrapper:Records"
+# layout -> (file name, how the records are written, the layout the case records)
+LAYOUTS: dict[str, tuple[str, Callable[[Records], str], str]] = {
+    "ndjson": ("trail.ndjson", ndjson, "objects"),
+    "ndjson-gz": ("trail.ndjson.gz", ndjson, "objects"),
+    "array": ("trail.json", json.dumps, "array"),
+    "array-pretty": ("trail.json", lambda rs: json.dumps(rs, indent=2), "array"),
+    "array-gz": ("trail.json.gz", json.dumps, "array"),
+    "objects-pretty": (
+        "trail.json",
+        lambda rs: "\n".join(json.dumps(r, indent=4) for r in rs),
+        "objects",
+    ),
     "wrapper-gz": (
         "111122223333_CloudTrail_us-east-1.json.gz",
         lambda rs: json.dumps({"Records": rs}),
+        WRAPPER,
     ),
-    "wrapper-pretty": ("trail.json", lambda rs: json.dumps({"Records": rs}, indent=2)),
+    "wrapper-pretty": ("trail.json", lambda rs: json.dumps({"Records": rs}, indent=2), WRAPPER),
     # The wrapper key last, after a nested key of the same name and a string that looks like it.
     "wrapper-key-not-first": (
         "trail.json",
         lambda rs: json.dumps(
             {"NextToken": '"Records": [', "Summary": {"Records": []}, "Records": rs}
         ),
+        WRAPPER,
     ),
     "wrapper-pages-ndjson": (
         "pages.json",
         lambda rs: "\n".join(json.dumps({"Records": rs[i : i + 4]}) for i in range(0, len(rs), 4)),
+        WRAPPER,
     ),
     "wrapper-pages-first-empty": (
         "pages.json",
         lambda rs: json.dumps({"Records": []}) + "\n" + json.dumps({"Records": rs}),
+        WRAPPER,
     ),
     "arrays-concatenated": (
         "pages.json",
         lambda rs: json.dumps(rs[:5]) + "\n" + json.dumps(rs[5:]) + "\n",
+        "array",
     ),
 }
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_every_layout_loads_every_record_in_order(layout: str, case: Case, tmp_path: Path) -> None:
-    name, render = LAYOUTS[layout]
+    name, render, stored = LAYOUTS[layout]
     (report,) = case.ingest(write(tmp_path / name, render(CT)))
     assert report.source == "aws_cloudtrail"
     assert counts(report) == (11, 11, 0, 0)
     assert event_ids(case) == list(enumerate(CT_IDS, 1))
+    assert case.connection.execute("SELECT layout FROM evidence_files").fetchone() == (stored,)
 
 
 def test_bom_and_crlf_are_read(case: Case, tmp_path: Path) -> None:
