@@ -51,6 +51,8 @@ KINDS: tuple[Kind, ...] = (
         "uniqueTokenIdentifier / UniqueTokenId / signInActivityId",
         "OTMzZjIw…",
     ),
+    Kind("entra_app_credential", "Microsoft", "app key / federated credential id", "<GUID>"),
+    Kind("entra_user", "Microsoft", "userPrincipalName, else object id", "alice@corp.example"),
     Kind("salesforce_connected_app", "Salesforce", "connected app id, first 15 characters", "0H4…"),
     Kind("salesforce_login", "Salesforce", "LOGIN_KEY / LoginKey", "…"),
     Kind("salesforce_session", "Salesforce", "SESSION_KEY / SessionKey", "…"),

@@ -15,6 +15,10 @@ SOURCES: tuple[str, ...] = (
     "aws_cloudtrail",
     "okta",
     "github",
+    "entra_signin",
+    "entra_audit",
+    "m365_ual",
+    "graph_activity",
 )
 
 

@@ -1,0 +1,108 @@
+"""Microsoft Graph activity logs: Azure Monitor exports (storage / Event Hub), Log Analytics.
+
+One record per Graph API request:
+- diagnostic-settings exports, `{"records": [...]}` or NDJSON, with `category`
+  "MicrosoftGraphActivityLogs", `time`, `tenantId`, `callerIpAddress` at the top and
+  the request under `properties.*` (camelCase);
+- Log Analytics `MicrosoftGraphActivityLogs` rows (PascalCase, JSON or portal CSV;
+  `TenantId` is the workspace, the tenant is `AadTenantId`).
+
+Verified (azure-reference-other `microsoftgraphactivitylogs-include.md`, Learn table
+reference, the shared conformance sample): `properties.requestId` (the request),
+`requestMethod`, `requestUri`, `responseStatusCode`, `ipAddress`, `userAgent`,
+`userId` (null for app-only calls), `servicePrincipalId`, `appId`, `tenantId`,
+`timeGenerated`, `signInActivityId` (the token's sign-in: its `uniqueTokenIdentifier`),
+`tokenIssuedAt`, `scopes` / `roles`; the session (`sid` claim) as `c_Sid` in the
+sample (`C_Sid` in contract §1; `sessionId` / `SessionId` where exported); Log
+Analytics `RequestId`, `TimeGenerated`, `IPAddress`, `UserAgent`, `UserId`,
+`ServicePrincipalId`, `AppId`, `RequestMethod`, `RequestUri`, `ResponseStatusCode`,
+`SignInActivityId`, `AadTenantId`. Graph activity logs carry no user principal name:
+the principal is the user object id (the service principal for app-only calls).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from parsers.base import CredentialRef, Parser
+from parsers.entra_signin import log_time, raw
+
+CATEGORY = "MicrosoftGraphActivityLogs"
+
+
+def field(path: str, column: str) -> str:
+    return f"coalesce(ir_blank(r.properties.{path}), {raw(column)})"
+
+
+USER_ID = field("userId", "UserId")
+PRINCIPAL = f"coalesce({USER_ID}, {field('servicePrincipalId', 'ServicePrincipalId')},"
+PRINCIPAL += f" {field('appId', 'AppId')})"
+STATUS = f"try_cast(coalesce({field('responseStatusCode', 'ResponseStatusCode')},"
+STATUS += " ir_blank(r.resultSignature)) AS INTEGER)"
+URI = field("requestUri", "RequestUri")
+SESSION = (
+    f"coalesce({raw('properties.sessionId')}, {raw('properties.c_Sid')},"
+    f" {raw('properties.C_Sid')}, {raw('properties.SessionId')}, {raw('SessionId')},"
+    f" {raw('C_Sid')}, {raw('c_Sid')})"
+)
+
+
+def detect(record: Mapping[str, Any]) -> bool:
+    if isinstance(record.get("properties"), dict):
+        return record.get("category") == CATEGORY
+    return record.get("Type") == CATEGORY or (
+        "RequestUri" in record and "SignInActivityId" in record
+    )
+
+
+PARSER = Parser(
+    name="graph_activity",
+    detect=detect,
+    time_field="time / properties.timeGenerated / TimeGenerated",
+    fields={
+        "time": "VARCHAR",
+        "tenantId": "VARCHAR",
+        "callerIpAddress": "VARCHAR",
+        "resultSignature": "VARCHAR",
+        "properties": {
+            "requestId": "VARCHAR",
+            "timeGenerated": "VARCHAR",
+            "requestMethod": "VARCHAR",
+            "requestUri": "VARCHAR",
+            "responseStatusCode": "VARCHAR",
+            "ipAddress": "VARCHAR",
+            "userAgent": "VARCHAR",
+            "userId": "VARCHAR",
+            "servicePrincipalId": "VARCHAR",
+            "appId": "VARCHAR",
+            "tenantId": "VARCHAR",
+            "signInActivityId": "VARCHAR",
+        },
+    },
+    event={
+        "source_event_id": field("requestId", "RequestId"),
+        "time": "coalesce(ir_time(r.time), ir_time(r.properties.timeGenerated),"
+        f" {log_time('TimeGenerated')})",
+        # Method and path: the query string ($select, $filter, …) stays in the evidence.
+        "action": f"concat_ws(' ', upper({field('requestMethod', 'RequestMethod')}),"
+        f" regexp_extract({URI}, '^(?:[a-zA-Z]+://[^/]+)?([^?]*)', 1))",
+        "outcome": f"CASE WHEN {STATUS} IS NULL THEN 'unknown' WHEN {STATUS} >= 400"
+        " THEN 'failure' ELSE 'success' END",
+        "error": f"CASE WHEN {STATUS} >= 400 THEN 'HTTP ' || {STATUS} END",
+        "actor": PRINCIPAL,
+        "tenant": f"coalesce(ir_blank(r.tenantId), ir_blank(r.properties.tenantId),"
+        f" {raw('AadTenantId')}, {raw('AADTenantId')})",
+        "client_ip": f"coalesce({field('ipAddress', 'IPAddress')}, ir_blank(r.callerIpAddress))",
+        "user_agent": field("userAgent", "UserAgent"),
+    },
+    credentials=(
+        CredentialRef("entra_session", "used", value=SESSION, principal=PRINCIPAL),
+        CredentialRef(
+            "entra_uti",
+            "used",
+            value=field("signInActivityId", "SignInActivityId"),
+            principal=PRINCIPAL,
+        ),
+    ),
+)
