@@ -64,6 +64,14 @@ KINDS: tuple[Kind, ...] = (
 )
 KIND_NAMES = frozenset(k.name for k in KINDS)
 
+# Revoking a principal ends the credentials of these kinds it held before that
+# moment ("revoke sessions", password reset): `<principal kind>:<principal>`
+# revoked, matched to credentials whose refs name that principal.
+PRINCIPAL_REVOCATIONS: dict[str, tuple[str, ...]] = {
+    "entra_user": ("entra_session", "entra_uti"),
+    "okta_user": ("okta_session",),
+}
+
 _CANONICAL = re.compile(r"^([a-z0-9_]+):(.+)$", re.DOTALL)
 _AWS_KEY_ID = re.compile(r"^(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{12,}$")
 _AWS_KEY_LINE = re.compile(r"aws_access_key_id\s*[=:]\s*[\"']?([A-Z0-9]{16,})", re.IGNORECASE)

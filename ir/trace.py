@@ -20,6 +20,7 @@ import networkx as nx
 import pandas as pd
 
 from ir import render
+from ir.credentials import PRINCIPAL_REVOCATIONS
 from ir.graph import EDGE_COLUMNS, ancestor_edges, build_graph, descendant_edges
 
 DEFAULT_EXPOSURE = timedelta(hours=24)
@@ -85,6 +86,23 @@ ORDER BY e.time, e.source, e.source_event_id, c.credential, c.relation
 """
 
 
+_COVERING_KIND = {
+    kind: principal for principal, kinds in PRINCIPAL_REVOCATIONS.items() for kind in kinds
+}
+_COVERED_KINDS = tuple(_COVERING_KIND)
+_PRINCIPAL_REVOCATIONS_SQL = """
+SELECT e.time, e.source, e.source_event_id, e.action, e.actor, e.client_ip, e.user_agent,
+       'revoked' AS relation, e.outcome, f.path || '#' || e.record_no AS evidence,
+       e.error, e.tenant, e.country, e.asn, c.via, f.sha256 AS evidence_sha256, e.event_key,
+       lower(c.credential) AS principal_id
+FROM credential_refs c
+JOIN events e USING (event_key)
+JOIN evidence_files f USING (file_id)
+WHERE c.relation = 'revoked' AND e.outcome = 'success'
+  AND lower(c.credential) IN (SELECT unnest(?::VARCHAR[]))
+"""
+
+
 @dataclass
 class Trace:
     """A traced credential lineage, as DataFrames (times tz-aware UTC) plus the graph."""
@@ -125,7 +143,7 @@ def trace(
     edges = descendant_edges(connection, roots)
     closure = list(dict.fromkeys([*roots, *edges["credential"]]))
     refs = connection.execute(_REFS_SQL, [closure]).fetchdf()
-    refs = _flag_after_revocation(refs)
+    refs = _flag_after_revocation(_with_principal_revocations(connection, refs))
     referenced = [r for r in roots if r in set(refs["credential"])]
     root = referenced[0] if referenced else roots[0]
     exposure = leaked_at if leaked_at is not None else _default_exposure(refs, root)
@@ -145,6 +163,37 @@ def trace(
         ancestors=ancestors,
         graph=graph,
     )
+
+
+def _with_principal_revocations(
+    connection: duckdb.DuckDBPyConnection, refs: pd.DataFrame
+) -> pd.DataFrame:
+    """Add a `revoked` row where a user-wide revocation ended a traced credential issued before it."""
+    held = refs.dropna(subset=["principal"])
+    held = held[held["kind"].isin(_COVERED_KINDS)][
+        ["credential", "kind", "principal"]
+    ].drop_duplicates()
+    if held.empty:
+        return refs
+    held["principal_id"] = held.apply(
+        lambda row: f"{_COVERING_KIND[row['kind']]}:{row['principal']}".lower(), axis=1
+    )
+    revocations = connection.execute(
+        _PRINCIPAL_REVOCATIONS_SQL, [sorted(set(held["principal_id"]))]
+    ).fetchdf()
+    if revocations.empty:
+        return refs
+    first_seen = refs.groupby("credential")["time"].min().rename("first_seen")
+    rows = revocations.merge(held, on="principal_id").merge(
+        first_seen, left_on="credential", right_index=True
+    )
+    rows = rows[rows["time"] > rows["first_seen"]]
+    rows = rows.assign(via=rows["via"].fillna(rows["action"]) + " (user-wide)")
+    rows = rows.drop(columns=["principal_id", "first_seen"])
+    combined = pd.concat([refs, rows[refs.columns]], ignore_index=True)
+    return combined.sort_values(
+        ["time", "source", "source_event_id", "credential", "relation"]
+    ).reset_index(drop=True)
 
 
 def _flag_after_revocation(refs: pd.DataFrame) -> pd.DataFrame:
@@ -228,11 +277,15 @@ def _principal(own: pd.DataFrame) -> str | None:
 
 
 def _revoked_at(own: pd.DataFrame) -> pd.Timestamp | None:
+    """When the credential died: the first revocation since it was last (re-)issued, if any."""
     changes = own[own["relation"].isin(["revoked", "issued"]) & (own["outcome"] == "success")]
-    if changes.empty:
-        return None
-    last = changes.sort_values("time").iloc[-1]
-    return last["time"] if last["relation"] == "revoked" else None
+    revoked_at = None
+    for relation, time in zip(changes["relation"], changes["time"], strict=True):
+        if relation == "issued":
+            revoked_at = None
+        elif revoked_at is None:
+            revoked_at = time
+    return revoked_at
 
 
 def _places(

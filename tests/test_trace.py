@@ -363,3 +363,44 @@ def test_unknown_kind_message_does_not_echo_the_value(chain: ir.Case) -> None:
     with pytest.raises(ValueError, match="kind 'slackbot' is unknown") as error:
         chain.trace("slackbot:xoxb-secret-value")
     assert "xoxb-secret-value" not in str(error.value)
+
+
+MICROSOFT = ("entra_signin", "entra_audit", "m365_ual", "graph_activity")
+HIJACKED = "entra_session:a8c3f1e2-6b4d-4c9a-9e7f-1d2c3b4a5e61"
+
+
+def test_user_wide_revocation_ends_the_users_sessions(tmp_path: Path) -> None:
+    """The Microsoft fixtures: alice's sessions die at the StsRefreshTokenValidFrom update."""
+    fixtures = Path(__file__).parent / "fixtures"
+    case = ir.open_case(tmp_path / "case.duckdb")
+    case.ingest(
+        *[
+            p
+            for s in MICROSOFT
+            for p in sorted((fixtures / s).iterdir())
+            if not p.name.endswith(".jsonl")
+        ]
+    )
+    trace = case.trace(HIJACKED)
+    creds = trace.credentials.set_index("id")
+    revoked = "2026-09-02T16:10:44+00:00"
+    assert creds.loc[HIJACKED, "revoked_at"].isoformat() == revoked
+    assert creds.loc["entra_uti:kXq3Vb9tR0-2nYwLc7ZdBA", "revoked_at"].isoformat() == revoked
+    # the secrets the attacker added are not ended by revoking alice: remaining exposure
+    app_credentials = creds[creds["kind"] == "entra_app_credential"]
+    assert len(app_credentials) == 3 and app_credentials["revoked_at"].isna().all()
+    late = trace.events[trace.events["after_revocation"]]
+    assert set(zip(late["source"], late["action"], late["credential"], strict=True)) == {
+        ("graph_activity", "GET /v1.0/me/messages", HIJACKED),
+        ("graph_activity", "GET /v1.0/me/messages", "entra_uti:kXq3Vb9tR0-2nYwLc7ZdBA"),
+    }
+    user_wide = trace.events[trace.events["via"].fillna("").str.endswith("(user-wide)")]
+    assert set(user_wide["action"]) == {
+        "Update StsRefreshTokenValidFrom Timestamp",
+        "Change user password",
+    }
+    assert set(user_wide["credential"]) == {HIJACKED} | {
+        c
+        for c in creds.index
+        if c.startswith("entra_uti:") and creds.loc[c, "principal"] == "alice@corp.example"
+    }
