@@ -34,7 +34,7 @@ ISSUING_CALLS = (
     "GetFederationToken",
 )
 CALLER_KEY = "ir_id('aws_access_key', r.userIdentity.accessKeyId)"
-# A denied UpdateAccessKey / DeleteAccessKey changed nothing: no issued / revoked ref.
+# A denied re-activation issued nothing: no issued ref.
 SUCCEEDED = "ir_blank(r.errorCode) IS NULL"
 IDENTITY = {
     "type": "VARCHAR",
@@ -133,8 +133,10 @@ PARSER = Parser(
             "aws_access_key",
             "revoked",
             value="r.requestParameters.accessKeyId",
-            when="((r.eventName = 'UpdateAccessKey' AND r.requestParameters.status = 'Inactive')"
-            f" OR r.eventName = 'DeleteAccessKey') AND {SUCCEEDED}",
+            # A denied attempt stays a reference (outcome failure): responders must see
+            # that the key survived it; the trace counts only successful revocations.
+            when="(r.eventName = 'UpdateAccessKey' AND r.requestParameters.status = 'Inactive')"
+            " OR r.eventName = 'DeleteAccessKey'",
             via="r.eventName",
             principal="r.requestParameters.userName",
         ),

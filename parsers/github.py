@@ -43,7 +43,7 @@ REMOVING = (
     "personal_access_token.destroy",
     "personal_access_token.credential_revoked",
 )
-# A create / destroy that failed (HTTP status >= 400) minted or removed nothing.
+# A create that failed (HTTP status >= 400) minted nothing; a failed destroy stays a reference.
 SUCCEEDED = "coalesce(try_cast(r.status_code AS INTEGER), 0) < 400"
 
 
@@ -106,7 +106,7 @@ PARSER = Parser(
             "github_token",
             "revoked",
             value="r.hashed_token",
-            when=f"r.action IN {REMOVING} AND {SUCCEEDED}",
+            when=f"r.action IN {REMOVING}",
             via="r.action",
             principal="ir_blank(r.actor)",
         ),

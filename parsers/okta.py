@@ -31,7 +31,7 @@ SESSION = "nullif(r.authenticationContext.externalSessionId, 'unknown')"
 ROOT_SESSION = "nullif(r.authenticationContext.rootSessionId, 'unknown')"
 ACTOR = "coalesce(ir_blank(r.actor.alternateId), ir_blank(r.actor.id))"
 TOKEN_TARGET = "item.type = 'Token'"
-# A failed or denied create / revoke minted or revoked nothing.
+# A failed or denied create minted nothing; a failed revoke stays a reference (outcome failure).
 SUCCEEDED = "coalesce(upper(r.outcome.result), '') NOT IN ('FAILURE', 'DENY')"
 
 
@@ -113,7 +113,7 @@ PARSER = Parser(
             "revoked",
             value="item.id",
             each="r.target",
-            when=f"{TOKEN_TARGET} AND r.eventType = 'system.api_token.revoke' AND {SUCCEEDED}",
+            when=f"{TOKEN_TARGET} AND r.eventType = 'system.api_token.revoke'",
             via="r.eventType",
         ),
     ),

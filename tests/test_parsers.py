@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import parsers
@@ -131,7 +132,8 @@ def _failed(source: str, record: dict[str, Any]) -> dict[str, Any]:
 def test_a_failed_create_or_revoke_changes_no_credential(
     source: str, fixture: str, positions: tuple[int, ...], token: str, case: Case, tmp_path: Path
 ) -> None:
-    """The golden create / revoke records again, but failed: the token is neither issued nor revoked."""
+    """The golden create / revoke records again, but failed: nothing is issued, the revoke
+    attempt stays visible (outcome failure) and the token is not revoked."""
     text = (FIXTURES / source / fixture).read_text()
     records = (
         json.loads(text) if text.startswith("[") else [json.loads(x) for x in text.splitlines()]
@@ -147,4 +149,5 @@ def test_a_failed_create_or_revoke_changes_no_credential(
     relations = case.connection.execute(
         "SELECT relation FROM credential_refs WHERE credential = ?", [token]
     ).fetchall()
-    assert relations == []
+    assert relations == [("revoked",)]
+    assert pd.isna(case.trace(token).credentials.loc[0, "revoked_at"])
