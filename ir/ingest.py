@@ -263,7 +263,7 @@ def _stage(connection: duckdb.DuckDBPyConnection, parser: Parser, records: str) 
     connection.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE staged AS
-        SELECT *, row_number() OVER (PARTITION BY file_id ORDER BY doc_no, elem_no) AS record_no
+        SELECT *, dense_rank() OVER (PARTITION BY file_id ORDER BY doc_no, elem_no) AS record_no
         FROM ({parser.select_sql(records)})
         """
     )
@@ -311,7 +311,7 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
         """
         CREATE OR REPLACE TEMP TABLE ir_new AS
         SELECT (SELECT coalesce(max(event_key), 0) FROM events)
-                 + row_number() OVER (ORDER BY s.file_id, s.record_no) AS event_key,
+                 + row_number() OVER (ORDER BY s.file_id, s.record_no, s.part_no) AS event_key,
                s.*, g.final_id
         FROM staged s JOIN ir_groups g
           ON s.source_event_id = g.vendor_id AND s.content_hash = g.content_hash

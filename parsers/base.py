@@ -119,6 +119,11 @@ class Parser:
     unwrap: str = "record"
     # Names of the vendor fields behind `time`, for reject messages.
     time_field: str = "time"
+    # SQL giving a LIST when one record holds several events (a Google activity's
+    # `events`): each element is one event, bound as `element` in the event and
+    # credential expressions. The n-th event (n >= 2) is `<id>#<n>`; an empty or
+    # NULL list still yields one event (or one reject) with `element` NULL.
+    explode: str | None = None
 
     def __post_init__(self) -> None:
         missing = {"source_event_id", "time", "outcome"} - set(self.event)
@@ -133,8 +138,12 @@ class Parser:
         structure = orjson.dumps(self.fields).decode().replace("'", "''")
         columns = ",\n  ".join(self._column_sql(c) for c in EVENT_COLUMNS)
         refs = ", ".join(ref.list_sql() for ref in self.credentials)
+        parsed = f"""
+  SELECT file_id, doc_no, elem_no, record, reason, hash(json(vendor_record)) AS content_hash,
+         vendor_record, json_transform(vendor_record, '{structure}') AS r
+  FROM (SELECT *, {self.unwrap} AS vendor_record FROM ({records}))"""
         return f"""
-SELECT file_id, doc_no, elem_no, content_hash,
+SELECT file_id, doc_no, elem_no, part_no, content_hash,
   coalesce(reason, CASE
     WHEN record IS NULL THEN 'not valid JSON'
     WHEN vendor_record IS NULL THEN 'the record inside its envelope is not valid JSON'
@@ -143,11 +152,16 @@ SELECT file_id, doc_no, elem_no, content_hash,
   END) AS invalid_reason,
   {columns},
   flatten([{refs}]) AS refs
-FROM (
-  SELECT file_id, doc_no, elem_no, record, reason, hash(json(vendor_record)) AS content_hash,
-         vendor_record, json_transform(vendor_record, '{structure}') AS r
-  FROM (SELECT *, {self.unwrap} AS vendor_record FROM ({records}))
-)"""
+FROM ({self._parts_sql(parsed)})"""
+
+    def _parts_sql(self, parsed: str) -> str:
+        """One row per event: the record itself, or each element of `explode`."""
+        if self.explode is None:
+            return f"SELECT *, 1 AS part_no FROM ({parsed})"
+        return f"""
+  SELECT *, unnest(ir_parts) AS element, generate_subscripts(ir_parts, 1) AS part_no
+  FROM (SELECT *, CASE WHEN len(ir_listed) > 0 THEN ir_listed ELSE [NULL] END AS ir_parts
+        FROM (SELECT *, {self.explode} AS ir_listed FROM ({parsed})))"""
 
     def _column_sql(self, column: str) -> str:
         expression = self.event.get(column, "NULL")
@@ -155,9 +169,10 @@ FROM (
             return f"CAST(({expression}) AS TIMESTAMPTZ) AS time"
         if column == "source_event_id":
             # No vendor id: the record's canonical hash, stable across re-exports (contract §2).
+            # The n-th event of an exploded record (n >= 2) is `<id>#<n>` (contract §2).
             return (
                 f"CASE WHEN ir_blank({expression}) IS NOT NULL THEN CAST(({expression}) AS VARCHAR)"
                 " WHEN record IS NOT NULL THEN 'sha256:' || ir_canonical_sha256(vendor_record)"
-                " END AS source_event_id"
+                " END || CASE WHEN part_no > 1 THEN '#' || part_no ELSE '' END AS source_event_id"
             )
         return f"CAST(({expression}) AS VARCHAR) AS {column}"
