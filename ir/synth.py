@@ -83,6 +83,7 @@ class TruthEvent:
     credential: str
     relation: str
     after_revocation: bool = False
+    after_ancestor_revocation: bool = False
 
 
 @dataclass
@@ -132,9 +133,10 @@ class GroundTruth:
 class Lineage:
     """Which scenario each minted credential belongs to, and what emitted events did with it.
 
-    `after_revocation` marks a use or issue that happened after the credential, or
-    one it derives from, was revoked: a session key outliving its deactivated
-    parent counts, as it is what a responder must still chase.
+    `after_revocation` marks a use of a credential after it was itself revoked;
+    `after_ancestor_revocation` a use after a credential it derives from was
+    revoked: a session key outliving its deactivated parent, which is what a
+    responder must still chase.
     """
 
     def __init__(self) -> None:
@@ -176,8 +178,12 @@ class Lineage:
             for credential, info in scenario.credentials.items():
                 info.revoked = credential in revoked_at
             for row, ms in rows:
-                cutoff = min(revoked_at.get(c, NEVER) for c in _ancestry(scenario, row.credential))
-                row.after_revocation = row.relation != "revoked" and ms > cutoff
+                ancestors = list(_ancestry(scenario, row.credential))[1:]
+                cutoff = min((revoked_at.get(c, NEVER) for c in ancestors), default=NEVER)
+                row.after_revocation = row.relation == "used" and ms > revoked_at.get(
+                    row.credential, NEVER
+                )
+                row.after_ancestor_revocation = row.relation == "used" and ms > cutoff
         return self.scenarios
 
 

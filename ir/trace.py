@@ -6,7 +6,9 @@ every event that used, issued or revoked any of them (failures included), and
 the places those events came from, marked `new` when neither the traced
 credentials nor the same actor had used that IP before the exposure time.
 Extensions: `after_revocation` on events that used a credential while it was
-revoked, and `ancestors`, what issued the root, as context outside the closure.
+revoked, `after_ancestor_revocation` on uses of a credential that outlived the
+revocation of one it derives from, and `ancestors`, what issued the root, as
+context outside the closure.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ EVENT_COLUMNS = [
     "outcome",
     "evidence",
     "after_revocation",
+    "after_ancestor_revocation",
     "error",
     "tenant",
     "country",
@@ -148,6 +151,7 @@ def trace(
     root = referenced[0] if referenced else roots[0]
     exposure = leaked_at if leaked_at is not None else _default_exposure(refs, root)
     credentials = _credentials(closure, roots, edges, refs)
+    refs = _flag_after_ancestor_revocation(refs, credentials)
     ancestors = _ancestors(ancestor_edges(connection, roots))
     graph = build_graph(
         pd.concat([edges, _as_edges(ancestors)], ignore_index=True),
@@ -213,6 +217,36 @@ def _flag_after_revocation(refs: pd.DataFrame) -> pd.DataFrame:
     ).set_index("index")
     refs["after_revocation"] = (refs["relation"] == "used") & (merged["state"] == "revoked")
     refs["revoked_state"] = merged["state"]
+    return refs
+
+
+def _flag_after_ancestor_revocation(refs: pd.DataFrame, credentials: pd.DataFrame) -> pd.DataFrame:
+    """Mark uses of a credential that outlived the revocation of one it derives from.
+
+    AWS session keys keep working after the key that minted them is deactivated;
+    these rows are what a responder must still chase.
+    """
+    parent = dict(zip(credentials["id"], credentials["parent"], strict=True))
+    revoked = {
+        k: v
+        for k, v in zip(credentials["id"], credentials["revoked_at"], strict=True)
+        if not pd.isna(v)
+    }
+    cutoff: dict[str, pd.Timestamp] = {}
+    for credential in parent:
+        seen, ancestor = {credential}, parent[credential]
+        while isinstance(ancestor, str) and ancestor not in seen:
+            if ancestor in revoked and (
+                credential not in cutoff or revoked[ancestor] < cutoff[credential]
+            ):
+                cutoff[credential] = revoked[ancestor]
+            seen.add(ancestor)
+            ancestor = parent.get(ancestor)
+    limit = pd.to_datetime(refs["credential"].map(cutoff), utc=True)
+    refs = refs.copy()
+    refs["after_ancestor_revocation"] = (
+        (refs["relation"] == "used") & limit.notna() & (refs["time"] > limit)
+    )
     return refs
 
 
