@@ -59,6 +59,27 @@ KINDS: tuple[Kind, ...] = (
     Kind("google_oauth_client", "Google", "OAuth client_id", "…apps.googleusercontent.com"),
     Kind("google_oauth_grant", "Google", "<client_id>/<actor email>", "…/user@example.com"),
     Kind("slack_session", "Slack", "context.session_id", "913888259765"),
+    Kind("slack_user", "Slack", "user id whose sessions an admin reset", "W012J3FEWAU"),
+    Kind(
+        "slack_app_install",
+        "Slack",
+        "<app id>/<workspace id>: an install's tokens",
+        "A012F34BFEF/T01770N79GB",
+    ),
+    Kind(
+        "gcp_sa_key",
+        "Google Cloud",
+        "service account key id (serviceAccountKeyName's last segment)",
+        "1a2b3c…",
+    ),
+    Kind(
+        "gcp_sa_impersonation",
+        "Google Cloud",
+        "<caller>/<service account>: its minted tokens",
+        "ci@…/deploy@….iam.gserviceaccount.com",
+    ),
+    Kind("auth0_session", "Auth0", "details.session_id", "k3Xf…"),
+    Kind("auth0_refresh_token", "Auth0", "refresh token id (srrt details.credential_id)", "rt_…"),
     Kind("k8s_token", "Kubernetes", "service account token JTI / credential id", "…"),
     Kind("jwt_id", "any", "a JWT's jti claim when no vendor kind claims it", "…"),
 )
@@ -70,6 +91,7 @@ KIND_NAMES = frozenset(k.name for k in KINDS)
 PRINCIPAL_REVOCATIONS: dict[str, tuple[str, ...]] = {
     "entra_user": ("entra_session", "entra_uti"),
     "okta_user": ("okta_session",),
+    "slack_user": ("slack_session",),
 }
 
 _CANONICAL = re.compile(r"^([a-z0-9_]+):(.+)$", re.DOTALL)
