@@ -151,12 +151,17 @@ def reader_sql(layout: Layout, files: list[tuple[int, str]]) -> str:
             options += ", ignore_errors = true"
         docs = f"SELECT filename, ordinality AS doc_no, json FROM read_json_objects({paths}, {options}) WITH ORDINALITY"
     if layout.kind == "wrapper":
-        path = f"$.{layout.wrapper_key}[*]"
+        key = layout.wrapper_key
+        # One parse per page: the wrapper's own type is only checked when the
+        # extraction came back empty (an empty page, or a bare record among pages).
+        elems = (
+            "CASE WHEN json IS NULL THEN [NULL::JSON] WHEN len(extracted) > 0 THEN extracted"
+            f" WHEN json_type(json, '$.{key}') = 'ARRAY' THEN [] ELSE [json] END"
+        )
         records = (
             f"SELECT filename, doc_no, unnest(elems) AS record, generate_subscripts(elems, 1) AS elem_no FROM ("
-            f"SELECT filename, doc_no, CASE WHEN json IS NULL THEN [NULL::JSON] "
-            f"WHEN json_type(json, '$.{layout.wrapper_key}') = 'ARRAY' THEN json_extract(json, '{path}') "
-            f"ELSE [json] END AS elems FROM ({docs}))"
+            f"SELECT filename, doc_no, {elems} AS elems FROM ("
+            f"SELECT *, json_extract(json, '$.{key}[*]') AS extracted FROM ({docs})))"
         )
     else:
         records = f"SELECT filename, doc_no, 1 AS elem_no, json AS record FROM ({docs})"
