@@ -19,6 +19,7 @@ SOURCES: tuple[str, ...] = (
     "entra_audit",
     "m365_ual",
     "graph_activity",
+    "google_workspace",
     "slack",
 )
 
