@@ -12,10 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+DEMO := demo
+
 demo: $(STAMP)
-	rm -f demo.duckdb
-	$(BIN)/ir ingest sample_logs/ --case demo.duckdb
-	$(BIN)/ir stats --case demo.duckdb
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN)/ir ingest sample_logs/ --case $(DEMO)/case.duckdb
+	$(BIN)/ir stats --case $(DEMO)/case.duckdb
+	$(BIN)/ir trace --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb
+	$(BIN)/ir trace --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format csv > $(DEMO)/timeline.csv
+	@echo "timeline: $(DEMO)/timeline.csv"
 
 test: $(STAMP)
 	$(BIN)/ruff check ir parsers tests benchmarks
@@ -30,4 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) *.duckdb .pytest_cache
+	rm -rf $(VENV) $(DEMO) *.duckdb .pytest_cache

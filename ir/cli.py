@@ -33,7 +33,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-stdout = Console(highlight=False, soft_wrap=False)
+# Piped output keeps wide tables readable; a terminal uses its own width.
+stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 stderr = Console(stderr=True, highlight=False)
 
 CasePath = Annotated[
@@ -116,7 +117,7 @@ def _ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
     rows = [
         {
             **{c: getattr(r, c) for c in columns},
-            "note": r.error or ("already in the case" if r.skipped else ""),
+            "note": r.error or r.note or ("already in the case" if r.skipped else ""),
         }
         for r in reports
     ]
@@ -271,31 +272,28 @@ def _show_trace(result: Trace) -> None:
         Text(f"lineage of {result.root} (exposure {render.iso(result.leaked_at)})", style="bold")
     )
     stdout.print(render.lineage_tree(result.credentials, result.root))
-    places = result.places.drop(columns=["credentials"])
+    places = result.places.drop(columns=["credentials", "tenant"])
     stdout.print(
         render.highlighted_table(
-            places, "places (new = not seen before exposure)", "new", "bold red"
+            places, "places (new: not seen before exposure)", "new", "bold red"
         )
     )
-    columns = [
-        "time",
-        "source",
-        "action",
-        "credential",
-        "relation",
-        "outcome",
-        "actor",
-        "client_ip",
-        "after_revocation",
+    events = result.events.assign(note=_event_notes(result.events))
+    columns = ["time", "source", "action", "credential", "relation", "outcome", "client_ip", "note"]
+    stdout.print(
+        render.highlighted_table(
+            events[columns], "events (red: used after revocation)", "after_revocation", "bold red"
+        )
+    )
+
+
+def _event_notes(events: pd.DataFrame) -> list[str]:
+    return [
+        "used after revocation" if late else "outlived a revoked parent" if orphan else ""
+        for late, orphan in zip(
+            events["after_revocation"], events["after_ancestor_revocation"], strict=True
+        )
     ]
-    stdout.print(
-        render.highlighted_table(
-            result.events[columns],
-            "events (red: used after revocation)",
-            "after_revocation",
-            "bold red",
-        )
-    )
 
 
 @app.command()

@@ -12,6 +12,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 BATCH_BYTES = 128 * 1024 * 1024
 BATCH_FILES = 512
+IGNORE_FILE = ".irignore"
 # What DuckDB raises for unreadable bytes (bad JSON, truncated gz, bad UTF-8);
 # anything else is a bug and propagates.
 READ_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
@@ -55,12 +57,12 @@ class FileReport:
     rejected: int = 0
     skipped: bool = False
     error: str | None = None
+    note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        if self.error is None:
-            del data["error"]
-        return data
+        return {
+            k: v for k, v in asdict(self).items() if v is not None or k not in ("error", "note")
+        }
 
 
 @dataclass
@@ -86,9 +88,14 @@ def ingest(
     pending: list[_Pending] = []
     known = _known_hashes(case)
     case_files = {case.path.resolve(), case.path.resolve().with_name(case.path.name + ".wal")}
-    for path in _walk(paths):
+    for path, ignore_file in _walk(paths):
         if path.resolve() in case_files:
             continue  # `ir ingest .` beside the case file: the case is not evidence
+        if ignore_file is not None:
+            reports.append(
+                FileReport(str(path), None, None, skipped=True, note=f"ignored by {ignore_file}")
+            )
+            continue
         report, item = _prepare_file(path, known, override)
         reports.append(report)
         if item:
@@ -104,14 +111,39 @@ def ingest(
     return reports
 
 
-def _walk(paths: Iterable[Path]) -> Iterator[Path]:
+def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
+    """Files under the paths, each with the `.irignore` that excludes it, if any.
+
+    A folder's `.irignore` lists glob patterns (relative to that folder) of files
+    that are not evidence — notes, answers, token files beside the logs. A file
+    named on the command line is always read.
+    """
     for path in paths:
-        if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-            )
-        else:
-            yield path
+        if not path.is_dir():
+            yield path, None
+            continue
+        rules = _ignore_rules(path)
+        for file in sorted(
+            p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+        ):
+            yield file, next((origin for origin, match in rules if match(file)), None)
+
+
+def _ignore_rules(root: Path) -> list[tuple[Path, Callable[[Path], bool]]]:
+    rules = []
+    for ignore_file in sorted(root.rglob(IGNORE_FILE)):
+        folder = ignore_file.parent
+        patterns = [line.strip() for line in ignore_file.read_text().splitlines()]
+        patterns = [p for p in patterns if p and not p.startswith("#")]
+
+        def match(file: Path, folder: Path = folder, patterns: list[str] = patterns) -> bool:
+            if not file.is_relative_to(folder):
+                return False
+            relative = file.relative_to(folder).as_posix()
+            return any(fnmatch(relative, p) or fnmatch(file.name, p) for p in patterns)
+
+        rules.append((ignore_file, match))
+    return rules
 
 
 def _known_hashes(case: Case) -> set[str]:

@@ -77,8 +77,16 @@ def table(frame: pd.DataFrame, title: str | None = None) -> Table:
     for column in frame.columns:
         output.add_column(str(column), overflow="fold")
     for row in records(frame):
-        output.add_row(*(Text("" if v is None else str(v)) for v in row.values()))
+        output.add_row(*(Text(_cell_text(v)) for v in row.values()))
     return output
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "\n".join(str(v) for v in value)
+    return str(value)
 
 
 def frame_text(frame: pd.DataFrame, fmt: str) -> str:

@@ -58,6 +58,7 @@ RECORDS_PER_FILE = 50  # widen the delivery window until a CloudTrail file holds
 OKTA_PAGE_SIZE = 1000  # the System Log API's largest `limit`
 GZIP_LEVEL = 3  # twice as fast as 6, files ~15% larger
 NEVER = 2**62
+IRIGNORE = "# Not evidence: the answers and the leaked secrets of this synthetic incident.\nground_truth.json\nleaked_*.txt\n"
 EVENT_ID = {"aws_cloudtrail": "eventID", "okta": "uuid", "github": "_document_id"}
 
 _ALNUM_ONLY = str.maketrans("+/", "Qz")
@@ -1820,7 +1821,8 @@ def generate(
     """Write a synthetic incident of about `events` events under `out`; return its ground truth.
 
     Layout: `out/logs/{aws_cloudtrail,okta,github}/…`, `out/leaked_token.txt` (AWS
-    credentials file), `out/leaked_github_token.txt` (raw PAT), `out/ground_truth.json`.
+    credentials file), `out/leaked_github_token.txt` (raw PAT), `out/ground_truth.json`,
+    and `out/.irignore` so that `ir ingest out` reads only the logs.
     The incident is a fixed part (a few hundred events); background fills the rest.
     """
     out = Path(out)
@@ -1848,6 +1850,7 @@ def generate(
     if incident:
         raise RuntimeError(f"{len(incident)} incident events fall outside the generated span")
     _write_secrets(out, story)
+    (out / ".irignore").write_text(IRIGNORE)
     truth = GroundTruth(seed, files.count, iso_seconds(story.leaked_at), story.lineage.finish())
     (out / "ground_truth.json").write_bytes(
         orjson.dumps(truth.to_json(), option=orjson.OPT_INDENT_2) + b"\n"

@@ -91,7 +91,8 @@ PARSER = Parser(
         " ir_blank(r.userIdentity.userName), ir_blank(r.userIdentity.invokedBy))",
         "tenant": "coalesce(ir_blank(r.recipientAccountId), ir_blank(r.userIdentity.accountId))",
         "client_ip": "ir_blank(r.sourceIPAddress)",
-        "user_agent": "ir_blank(r.userAgent)",
+        # S3 data events bracket the agent ("[aws-cli/2.15 …]"); one client, one value.
+        "user_agent": "ir_blank(regexp_replace(r.userAgent, '^\\[(.*)\\]$', '\\1'))",
     },
     credentials=(
         CredentialRef(

@@ -410,3 +410,21 @@ def test_progress_reports_bytes_done_of_all(case: Case, tmp_path: Path) -> None:
     assert all(t == total for _, t in calls)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert calls[-1] == (total, total)
+
+
+def test_irignore_skips_what_is_not_evidence(case: Case, tmp_path: Path) -> None:
+    """A folder's .irignore names files that are not evidence; named on the command line, a file is read."""
+    folder = tmp_path / "incident"
+    (folder / "logs").mkdir(parents=True)
+    record = {"uuid": "u1", "published": "2026-09-01T00:00:00Z", "eventType": "user.session.start"}
+    (folder / "logs" / "okta.ndjson").write_text(json.dumps(record) + "\n")
+    (folder / "notes.txt").write_text("call the vendor\n")
+    (folder / "logs" / "answers.json").write_text("{}")
+    (folder / ".irignore").write_text("# comments allowed\nnotes.txt\nlogs/answers.json\n")
+    reports = {Path(r.file).name: r for r in case.ingest(folder)}
+    assert reports["okta.ndjson"].loaded == 1
+    for name in ("notes.txt", "answers.json"):
+        assert (reports[name].skipped, reports[name].error) == (True, None)
+        assert reports[name].note == f"ignored by {folder / '.irignore'}"
+    (named,) = case.ingest(folder / "notes.txt")
+    assert named.error == "the content is neither JSON nor CSV"

@@ -96,6 +96,7 @@ def test_files_have_the_vendor_delivery_layout(sample: tuple[Path, GroundTruth])
                 name
             )  # no name, no mtime
     assert sorted(p.name for p in out.iterdir()) == [
+        ".irignore",
         "ground_truth.json",
         "leaked_github_token.txt",
         "leaked_token.txt",
