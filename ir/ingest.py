@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import orjson
 import pyarrow as pa
 
 import parsers
@@ -389,7 +388,3 @@ def _finish_files(connection: duckdb.DuckDBPyConnection, batch: list[_Pending]) 
         )
     connection.execute("DROP TABLE IF EXISTS ir_new")
     connection.execute("DROP TABLE IF EXISTS ir_groups")
-
-
-def reports_json(reports: list[FileReport]) -> bytes:
-    return orjson.dumps([r.to_json() for r in reports], option=orjson.OPT_INDENT_2)
