@@ -138,8 +138,11 @@ def reader_sql(layout: Layout, files: list[tuple[int, str]]) -> str:
     )
     if layout.kind == "csv":
         # A row is a JSON object of its columns; the reader's own columns are taken out.
+        # The dialect is fixed: a short row made the sniffer fall back to one column
+        # (every row rejected); now it fails the read and the salvage reader keeps the rest.
         rows = (
             f"SELECT * FROM read_csv({paths}, all_varchar = true, header = true,"
+            """ delim = ',', quote = '"', escape = '"',"""
             f" filename = true, union_by_name = true) WITH ORDINALITY"
         )
         row_json = "json_remove(json_remove(to_json(ir_row), '$.filename'), '$.ordinality')"
