@@ -21,6 +21,7 @@ SOURCES: tuple[str, ...] = (
     "graph_activity",
     "google_workspace",
     "slack",
+    "salesforce",
 )
 
 

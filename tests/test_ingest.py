@@ -157,9 +157,10 @@ CSV_TEXT = (
 
 @pytest.fixture
 def csv_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A tiny CSV source, registered for one test: no shipped parser reads CSV yet."""
-    sources = (*parsers.SOURCES, "csv_probe")
-    known = {name: parsers.get(name) for name in parsers.SOURCES} | {"csv_probe": CSV_PROBE}
+    """A tiny CSV source, registered for one test ahead of the shipped ones (salesforce reads
+    these rows too)."""
+    sources = ("csv_probe", *parsers.SOURCES)
+    known = {"csv_probe": CSV_PROBE} | {name: parsers.get(name) for name in parsers.SOURCES}
     monkeypatch.setattr(parsers, "SOURCES", sources)
     monkeypatch.setattr(parsers, "get", known.__getitem__)
     monkeypatch.setattr(parsers, "all_parsers", lambda: tuple(known.values()))
