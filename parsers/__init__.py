@@ -22,6 +22,7 @@ SOURCES: tuple[str, ...] = (
     "google_workspace",
     "slack",
     "salesforce",
+    "gcp_audit",
 )
 
 

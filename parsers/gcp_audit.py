@@ -1,0 +1,177 @@
+"""Google Cloud Audit Logs: LogEntry JSON (`gcloud logging read` arrays), NDJSON sink files.
+
+Verified against the Cloud Logging LogEntry and `google.cloud.audit.AuditLog`
+references (AuthenticationInfo: `principalEmail`, `principalSubject` "for third
+party identity callers", `serviceAccountKeyName` "the name of the service
+account key used to create or exchange credentials …
+//iam.googleapis.com/projects/{PROJECT_ID}/serviceAccounts/{ACCOUNT}/keys/{key}",
+`serviceAccountDelegationInfo[]` {firstPartyPrincipal {principalEmail},
+principalSubject}), the IAM API's ServiceAccountKey resource
+(`projects/{PROJECT}/serviceAccounts/{ACCOUNT}/keys/{KEY}`) and the shared
+conformance samples (FIELD_NOTES §11):
+- `insertId` identifies the entry; `timestamp` is ISO `Z` with 3, 6 or 9
+  fractional digits; `logName` is `projects/<p>/logs/cloudaudit.googleapis.com%2F…`.
+- `protoPayload`: `serviceName`, `methodName`, `resourceName`, `status {code,
+  message}` (absent or code 0 = success), `requestMetadata {callerIp,
+  callerSuppliedUserAgent}`, `request` / `response` with `@type`.
+- iamcredentials `GenerateAccessToken` has only `principalSubject` (workload
+  identity federation) and names the target account in `request.name`.
+- Workspace events shared to Cloud Logging (`metadata` ActivityProto) belong to
+  google_workspace, GKE's `k8s.io` entries to k8s_audit.
+Credentials:
+- `gcp_sa_key` = the key id, the last segment of the key's resource name: the
+  other segments vary between events for one key (`projects/-` or the project,
+  the account's email or its numeric id), the key id does not, and it is what
+  the console and `gcloud iam service-accounts keys list` show. Used by any call
+  authenticated with it (`serviceAccountKeyName`); CreateServiceAccountKey /
+  UploadServiceAccountKey issue it (`response.name`; parent: the caller's key),
+  EnableServiceAccountKey re-issues it, Disable / DeleteServiceAccountKey
+  revoke it (`request.name`, else `resourceName`).
+- `gcp_sa_impersonation` = `<caller>/<service account email>` stands for the
+  short-lived credentials iamcredentials mints (GenerateAccessToken,
+  GenerateIdToken, SignJwt, SignBlob): issued there (parent: the caller's key),
+  used by calls whose `serviceAccountDelegationInfo` names the caller as the
+  delegating principal of that service account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from parsers.base import CredentialRef, Parser
+
+AUDIT_LOG = "google.cloud.audit.AuditLog"
+MINTING = ("GenerateAccessToken", "GenerateIdToken", "SignJwt", "SignBlob")
+KEY_CREATION = ("CreateServiceAccountKey", "UploadServiceAccountKey")
+KEY_REMOVAL = ("DisableServiceAccountKey", "DeleteServiceAccountKey")
+AUTH = "r.protoPayload.authenticationInfo"
+CALLER = f"coalesce(ir_blank({AUTH}.principalEmail), ir_blank({AUTH}.principalSubject))"
+METHOD = "regexp_extract(r.protoPayload.methodName, '[^.]+$')"
+SUCCEEDED = "coalesce(try_cast(r.protoPayload.status.code AS INTEGER), 0) = 0"
+TARGET_NAME = (
+    "coalesce(ir_blank(r.protoPayload.request.name), ir_blank(r.protoPayload.resourceName))"
+)
+
+
+def key_id(name: str) -> str:
+    return f"nullif(regexp_extract({name}, '/keys/([^/]+)$', 1), '')"
+
+
+def key_account(name: str) -> str:
+    return f"nullif(regexp_extract({name}, '/serviceAccounts/([^/]+)/keys/', 1), '')"
+
+
+CALLER_KEY = f"ir_id('gcp_sa_key', {key_id(f'{AUTH}.serviceAccountKeyName')})"
+IMPERSONATED = f"nullif(regexp_extract({TARGET_NAME}, '/serviceAccounts/([^/]+)$', 1), '')"
+
+
+def is_audit_entry(record: Mapping[str, Any]) -> bool:
+    payload = record.get("protoPayload")
+    return isinstance(payload, dict) and str(payload.get("@type", "")).endswith(AUDIT_LOG)
+
+
+def detect(record: Mapping[str, Any]) -> bool:
+    if not is_audit_entry(record):
+        return False
+    payload = record["protoPayload"]
+    metadata = payload.get("metadata")
+    workspace = isinstance(metadata, dict) and "ActivityProto" in str(metadata.get("@type", ""))
+    return payload.get("serviceName") != "k8s.io" and not workspace
+
+
+PARSER = Parser(
+    name="gcp_audit",
+    detect=detect,
+    time_field="timestamp",
+    fields={
+        "insertId": "VARCHAR",
+        "timestamp": "VARCHAR",
+        "logName": "VARCHAR",
+        "resource": {"labels": {"project_id": "VARCHAR"}},
+        "protoPayload": {
+            "serviceName": "VARCHAR",
+            "methodName": "VARCHAR",
+            "resourceName": "VARCHAR",
+            "status": {"code": "VARCHAR", "message": "VARCHAR"},
+            "authenticationInfo": {
+                "principalEmail": "VARCHAR",
+                "principalSubject": "VARCHAR",
+                "serviceAccountKeyName": "VARCHAR",
+                "serviceAccountDelegationInfo": [
+                    {
+                        "firstPartyPrincipal": {"principalEmail": "VARCHAR"},
+                        "principalSubject": "VARCHAR",
+                    }
+                ],
+            },
+            "requestMetadata": {"callerIp": "VARCHAR", "callerSuppliedUserAgent": "VARCHAR"},
+            "request": {"name": "VARCHAR"},
+            "response": {"name": "VARCHAR"},
+        },
+    },
+    event={
+        "source_event_id": "r.insertId",
+        "time": "ir_time(r.timestamp)",
+        "action": "r.protoPayload.methodName",
+        "outcome": f"CASE WHEN {SUCCEEDED} THEN 'success' ELSE 'failure' END",
+        "error": f"CASE WHEN NOT {SUCCEEDED} THEN coalesce(ir_blank(r.protoPayload.status.message),"
+        " 'status ' || r.protoPayload.status.code) END",
+        "actor": CALLER,
+        "tenant": "coalesce(ir_blank(r.resource.labels.project_id),"
+        " nullif(regexp_extract(r.logName, '^projects/([^/]+)/', 1), ''))",
+        "client_ip": "ir_blank(r.protoPayload.requestMetadata.callerIp)",
+        "user_agent": "ir_blank(r.protoPayload.requestMetadata.callerSuppliedUserAgent)",
+    },
+    credentials=(
+        CredentialRef(
+            "gcp_sa_key",
+            "used",
+            value=key_id(f"{AUTH}.serviceAccountKeyName"),
+            principal=CALLER,
+        ),
+        CredentialRef(
+            "gcp_sa_key",
+            "issued",
+            value=key_id("r.protoPayload.response.name"),
+            when=f"{METHOD} IN {KEY_CREATION} AND {SUCCEEDED}",
+            parent=CALLER_KEY,
+            via="r.protoPayload.methodName",
+            principal=key_account("r.protoPayload.response.name"),
+        ),
+        CredentialRef(
+            "gcp_sa_key",
+            "issued",
+            value=key_id(TARGET_NAME),
+            when=f"{METHOD} = 'EnableServiceAccountKey' AND {SUCCEEDED}",
+            via="r.protoPayload.methodName",
+            principal=key_account(TARGET_NAME),
+        ),
+        CredentialRef(
+            "gcp_sa_key",
+            "revoked",
+            value=key_id(TARGET_NAME),
+            when=f"{METHOD} IN {KEY_REMOVAL}",
+            via="r.protoPayload.methodName",
+            principal=key_account(TARGET_NAME),
+        ),
+        CredentialRef(
+            "gcp_sa_impersonation",
+            "issued",
+            value=f"{CALLER} || '/' || {IMPERSONATED}",
+            when=f"r.protoPayload.serviceName = 'iamcredentials.googleapis.com'"
+            f" AND {METHOD} IN {MINTING} AND {SUCCEEDED}",
+            parent=CALLER_KEY,
+            via="r.protoPayload.methodName",
+            principal=IMPERSONATED,
+        ),
+        CredentialRef(
+            "gcp_sa_impersonation",
+            "used",
+            value=f"coalesce(ir_blank(item.firstPartyPrincipal.principalEmail),"
+            f" ir_blank(item.principalSubject)) || '/' || ir_blank({AUTH}.principalEmail)",
+            each=f"{AUTH}.serviceAccountDelegationInfo",
+            principal=f"ir_blank({AUTH}.principalEmail)",
+        ),
+    ),
+)
