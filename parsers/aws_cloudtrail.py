@@ -56,9 +56,7 @@ def detect(record: Mapping[str, Any]) -> bool:
 PARSER = Parser(
     name="aws_cloudtrail",
     detect=detect,
-    unwrap="CASE WHEN json_type(record, '$.CloudTrailEvent') IS DISTINCT FROM 'VARCHAR' THEN record"
-    " WHEN json_valid(record ->> '$.CloudTrailEvent') THEN json(record ->> '$.CloudTrailEvent')"
-    " END",
+    envelope="CloudTrailEvent",
     time_field="eventTime",
     fields={
         "eventID": "VARCHAR",

@@ -117,6 +117,11 @@ class Parser:
     # holds no valid record. Content hashes are taken over the vendor record,
     # minified, so a re-delivery in another layout or envelope is a duplicate.
     unwrap: str = "record"
+    # A top-level key whose value — a JSON string or object — is the vendor record
+    # (CloudTrail Event history's `CloudTrailEvent`, the Purview export's
+    # `AuditData`). Read in the same parse as `fields`: records without it cost
+    # nothing extra, records with it are parsed once more.
+    envelope: str | None = None
     # Names of the vendor fields behind `time`, for reject messages.
     time_field: str = "time"
     # SQL giving a LIST when one record holds several events (a Google activity's
@@ -135,24 +140,40 @@ class Parser:
 
     def select_sql(self, records: str) -> str:
         """SELECT mapping `records(file_id, doc_no, elem_no, record, reason)` to event rows + refs."""
-        structure = orjson.dumps(self.fields).decode().replace("'", "''")
+        structure = dict(self.fields)
+        if self.envelope:
+            structure[self.envelope] = "JSON"
+        transform = orjson.dumps(structure).decode().replace("'", "''")
         columns = ",\n  ".join(self._column_sql(c) for c in EVENT_COLUMNS)
         refs = ", ".join(ref.list_sql() for ref in self.credentials)
+        wrapped = f'ir_first_r."{self.envelope}"' if self.envelope else "NULL::JSON"
         parsed = f"""
-  SELECT file_id, doc_no, elem_no, record, reason, hash(json(vendor_record)) AS content_hash,
-         vendor_record, json_transform(vendor_record, '{structure}') AS r
-  FROM (SELECT *, {self.unwrap} AS vendor_record FROM ({records}))"""
+  SELECT *, hash(json(vendor_record)) AS content_hash,
+         CASE WHEN ir_wrapped IS NULL THEN ir_first_r ELSE json_transform(vendor_record, '{transform}') END AS r
+  FROM (
+    SELECT *, CASE WHEN ir_wrapped IS NULL THEN ir_unwrapped
+                   WHEN json_type(ir_wrapped) = 'OBJECT' THEN ir_wrapped
+                   WHEN json_valid(ir_wrapped ->> '$') THEN json(ir_wrapped ->> '$') END AS vendor_record
+    FROM (
+      SELECT *, {wrapped} AS ir_wrapped
+      FROM (SELECT *, json_transform(ir_unwrapped, '{transform}') AS ir_first_r
+            FROM (SELECT *, {self.unwrap} AS ir_unwrapped FROM ({records})))))"""
+        # The reason is worked out only for records that failed: a second look at
+        # the JSON costs nothing on the good ones.
         return f"""
 SELECT file_id, doc_no, elem_no, part_no, content_hash,
   coalesce(reason, CASE
     WHEN record IS NULL THEN 'not valid JSON'
     WHEN vendor_record IS NULL THEN 'the record inside its envelope is not valid JSON'
-    WHEN json_type(vendor_record) <> 'OBJECT'
+    WHEN time IS NULL AND json_type(vendor_record) <> 'OBJECT'
       THEN 'not a JSON object (' || lower(json_type(vendor_record)) || ')'
   END) AS invalid_reason,
+  {", ".join(EVENT_COLUMNS)}, refs
+FROM (
+SELECT file_id, doc_no, elem_no, part_no, content_hash, record, reason, vendor_record,
   {columns},
   flatten([{refs}]) AS refs
-FROM ({self._parts_sql(parsed)})"""
+FROM ({self._parts_sql(parsed)}))"""
 
     def _parts_sql(self, parsed: str) -> str:
         """One row per event: the record itself, or each element of `explode`."""

@@ -66,8 +66,7 @@ def detect(record: Mapping[str, Any]) -> bool:
 PARSER = Parser(
     name="m365_ual",
     detect=detect,
-    unwrap="CASE WHEN json_type(record, '$.AuditData') IS DISTINCT FROM 'VARCHAR' THEN record"
-    " WHEN json_valid(record ->> '$.AuditData') THEN json(record ->> '$.AuditData') END",
+    envelope="AuditData",
     time_field="CreationTime",
     fields={
         "Id": "VARCHAR",
