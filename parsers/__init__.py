@@ -22,6 +22,7 @@ SOURCES: tuple[str, ...] = (
     "google_workspace",
     "slack",
     "salesforce",
+    "k8s_audit",
     "gcp_audit",
 )
 
