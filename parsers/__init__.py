@@ -24,6 +24,7 @@ SOURCES: tuple[str, ...] = (
     "salesforce",
     "k8s_audit",
     "gcp_audit",
+    "auth0",
 )
 
 
