@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,24 @@ demo: $(STAMP)
 	$(BIN)/ir ingest sample_logs/ --case $(DEMO)/case.duckdb
 	$(BIN)/ir stats --case $(DEMO)/case.duckdb
 	$(BIN)/ir trace --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb
-	$(BIN)/ir trace --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format csv > $(DEMO)/timeline.csv
-	@echo "timeline: $(DEMO)/timeline.csv"
+	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format csv --out $(DEMO)/timeline.csv
+	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format md --out $(DEMO)/report.md
+	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format html --out $(DEMO)/report.html
+	@echo "timeline (Timesketch CSV): $(DEMO)/timeline.csv; breach report: $(DEMO)/report.html, $(DEMO)/report.md"
 
-test: $(STAMP)
+# The HTML report's screenshot test needs a headless browser: Debian's chromium,
+# installed when missing and we may (root with apt-get, as CI is); otherwise the
+# test skips and says why.
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (headless browser for the report screenshot test)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+		|| echo "chromium could not be installed: the screenshot test will skip"; \
+	else echo "no chromium and cannot install it (not root or no apt-get): the screenshot test will skip"; fi
+
+test: $(STAMP) browser
 	$(BIN)/ruff check ir parsers tests benchmarks
 	$(BIN)/ruff format --check ir parsers tests benchmarks
 	$(BIN)/pytest -q

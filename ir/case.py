@@ -89,6 +89,14 @@ class Case:
         exposure = None if leaked_at is None else _utc(leaked_at)
         return trace(self.connection, roots, query=query, leaked_at=exposure)
 
+    def timeline(
+        self, since: str | pd.Timestamp | None = None, until: str | pd.Timestamp | None = None
+    ) -> pd.DataFrame:
+        """Every event of the case in [since, until) as a Timesketch-ready timeline (ir.timeline)."""
+        from ir.timeline import from_case
+
+        return from_case(self.connection, since, until)
+
     def graph(self) -> nx.MultiDiGraph:
         """The whole case's credential lineage (parent -> child, one edge per issuing event)."""
         from ir.graph import case_graph

@@ -21,6 +21,8 @@ from rich.text import Text
 
 import parsers
 from ir import render
+from ir import report as reports
+from ir import timeline as timelines
 from ir.case import Case, CaseError, open_case
 from ir.credentials import KINDS
 from ir.ingest import FileReport
@@ -294,6 +296,76 @@ def _event_notes(events: pd.DataFrame) -> list[str]:
             events["after_revocation"], events["after_ancestor_revocation"], strict=True
         )
     ]
+
+
+@app.command()
+def timeline(
+    root: Annotated[
+        list[str] | None,
+        typer.Option("--root", help="Trace this credential id (repeatable); default: whole case."),
+    ] = None,
+    token_file: Annotated[
+        str | None,
+        typer.Option("--token-file", help="Trace the raw token in this file (- for stdin)."),
+    ] = None,
+    leaked_at: Annotated[
+        str | None,
+        typer.Option(
+            "--leaked-at", help="Exposure time (ISO 8601); default: 24 h after first use."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="csv/jsonl: events at or after this time.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="csv/jsonl: events before this time.")
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help="csv, jsonl (Timesketch rows) or md, html (report)."),
+    ] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", help="Write here, not to stdout.")] = None,
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="csv: keep cells starting with = + - @ as logged (unsafe)."),
+    ] = False,
+    case: CasePath = DEFAULT_CASE,
+) -> None:
+    """Timesketch-ready timeline (csv, jsonl) or the breach report (md, html) of a trace.
+
+    Example: ir timeline --token-file leaked_token.txt --format html --out report.html
+    Example: ir timeline --since 2026-09-04 --until 2026-09-05 --format jsonl --out case.jsonl
+    """
+    _check_format(fmt, (*timelines.FORMATS, *reports.FORMATS))
+    traced = bool(root) or token_file is not None
+    if fmt in reports.FORMATS and not traced:
+        stderr.print(
+            f"error: --format {fmt} is the breach report of a trace: give --root or --token-file"
+        )
+        raise typer.Exit(2)
+    token = _read_token(token_file) if token_file is not None else None
+    with _open(case, read_only=True) as opened:
+        try:
+            if not traced:
+                output = timelines.text(opened.timeline(since, until), fmt, raw=raw)
+            else:
+                result = opened.trace(*(root or []), token=token, leaked_at=leaked_at)
+                if not result.found:
+                    stderr.print(f"no event in {case} references {', '.join(result.query)}")
+                    raise typer.Exit(3)
+                output = (
+                    reports.render_text(result, fmt)
+                    if fmt in reports.FORMATS
+                    else timelines.text(result.timeline(since, until), fmt, raw=raw)
+                )
+        except ValueError as error:  # bad id or time: the message holds no secret
+            raise fail(str(error), 2) from None
+    del token
+    if out is None:
+        sys.stdout.write(output)
+    else:
+        out.write_text(output, encoding="utf-8")
+        stderr.print(f"wrote {escape(str(out))}")
 
 
 @app.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -122,6 +123,20 @@ class Trace:
     @property
     def found(self) -> bool:
         return not self.events.empty
+
+    def timeline(
+        self, since: str | pd.Timestamp | None = None, until: str | pd.Timestamp | None = None
+    ) -> pd.DataFrame:
+        """The traced events as a Timesketch-ready timeline, one row per event (ir.timeline)."""
+        from ir import timeline
+
+        return timeline.from_trace(self, since, until)
+
+    def report(self, path: str | Path, fmt: str | None = None) -> Path:
+        """Write the breach report (`md` or `html`, from the suffix unless `fmt`) (ir.report)."""
+        from ir import report
+
+        return report.write(self, Path(path), fmt)
 
     def to_json(self) -> dict[str, Any]:
         """The contract §4 document (plus extension keys)."""
