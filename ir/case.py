@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,10 +66,13 @@ class Case:
         *paths: str | Path,
         source: str | None = None,
         progress: Progress | None = None,
+        mappings: Iterable[str | Path] = (),
     ) -> list[FileReport]:
+        """`mappings`: folders of mapping files (sources defined without Python)."""
         from ir.ingest import ingest
 
-        return ingest(self, [Path(p) for p in paths], source=source, progress=progress)
+        paths_ = [Path(p) for p in paths]
+        return ingest(self, paths_, source=source, progress=progress, mappings=mappings)
 
     def trace(
         self,

@@ -27,6 +27,7 @@ from ir.case import Case, CaseError, open_case
 from ir.credentials import KINDS
 from ir.ingest import FileReport
 from ir.trace import Trace
+from parsers.mapping import MappingError, registry
 
 app = typer.Typer(
     name="ir",
@@ -87,6 +88,10 @@ def ingest(
         str | None,
         typer.Option("--source", help="Skip detection: parse every file as this source."),
     ] = None,
+    mappings: Annotated[
+        list[Path] | None,
+        typer.Option("--mappings", help="Folder of source mapping files (TOML), repeatable."),
+    ] = None,
     fmt: Format = "table",
 ) -> None:
     """Load audit-log files into the case. Re-ingesting a file adds nothing.
@@ -94,13 +99,18 @@ def ingest(
     Example: ir ingest ./cloudtrail/ okta-export.json --case incident.duckdb
     """
     _check_format(fmt)
-    if source and source not in parsers.SOURCES:
-        raise fail(f"--source {source}: unknown source; known: {', '.join(parsers.SOURCES)}", 2)
+    try:
+        known = [parser.name for parser in registry(mappings or [])]
+    except MappingError as error:
+        raise fail(str(error), 2) from None
+    if source and source not in known:
+        raise fail(f"--source {source}: unknown source; known: {', '.join(known)}", 2)
     with _open(case) as opened, _progress() as progress:
         task = progress.add_task("ingesting", total=None)
         reports = opened.ingest(
             *paths,
             source=source,
+            mappings=mappings or [],
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     for report in reports:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-import parsers
 from ir.formats import (
     Layout,
     UnreadableFile,
@@ -30,6 +29,7 @@ from ir.formats import (
     sniff,
 )
 from parsers.base import Parser
+from parsers.mapping import registry
 
 if TYPE_CHECKING:
     from ir.case import Case
@@ -80,9 +80,15 @@ class IngestError(ValueError):
 
 
 def ingest(
-    case: Case, paths: Iterable[Path], source: str | None = None, progress: Progress | None = None
+    case: Case,
+    paths: Iterable[Path],
+    source: str | None = None,
+    progress: Progress | None = None,
+    mappings: Iterable[str | Path] = (),
 ) -> list[FileReport]:
-    override = parsers.get(source) if source else None
+    """`mappings`: folders of mapping files whose sources join detection after the built-ins."""
+    available = registry(mappings)
+    override = _named(available, source) if source else None
     reports: list[FileReport] = []
     pending: list[_Pending] = []
     known = _known_hashes(case)
@@ -95,7 +101,7 @@ def ingest(
                 FileReport(str(path), None, None, skipped=True, note=f"ignored by {ignore_file}")
             )
             continue
-        report, item = _prepare_file(path, known, override)
+        report, item = _prepare_file(path, known, override, available)
         reports.append(report)
         if item:
             known.add(item.sha256)
@@ -152,7 +158,7 @@ def _known_hashes(case: Case) -> set[str]:
 
 
 def _prepare_file(
-    path: Path, known: set[str], override: Parser | None
+    path: Path, known: set[str], override: Parser | None, available: tuple[Parser, ...]
 ) -> tuple[FileReport, _Pending | None]:
     name = str(path)
     if not path.is_file():
@@ -163,7 +169,7 @@ def _prepare_file(
     try:
         prefix, compressed = read_prefix(path)
         layout = sniff(prefix, compressed)
-        parser = override or _detect(sample_records(prefix, layout))
+        parser = override or _detect(sample_records(prefix, layout), available)
     except (UnreadableFile, IngestError) as error:
         return FileReport(name, digest, None, error=str(error)), None
     report = FileReport(name, digest, parser.name)
@@ -180,16 +186,24 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _detect(samples: list[dict[str, Any]]) -> Parser:
+def _named(available: tuple[Parser, ...], name: str) -> Parser:
+    for parser in available:
+        if parser.name == name:
+            return parser
+    known = ", ".join(p.name for p in available)
+    raise KeyError(f"unknown source '{name}'; known sources: {known}")
+
+
+def _detect(samples: list[dict[str, Any]], available: tuple[Parser, ...]) -> Parser:
     for record in samples:
-        for parser in parsers.all_parsers():
+        for parser in available:
             if parser.detect(record):
                 return parser
     if not samples:
         raise IngestError("no complete JSON record or CSV row at the start of the file")
     raise IngestError(
         "records match no known source (known: "
-        + ", ".join(parsers.SOURCES)
+        + ", ".join(p.name for p in available)
         + "); use --source NAME"
     )
 
