@@ -1,4 +1,8 @@
-"""Real vendor samples (../shared/conformance): every listed file loads completely.
+"""Real vendor samples: every listed file loads completely.
+
+The samples live in ../shared/conformance beside the repository; a copy rides
+in tests/conformance (with SOURCES.md: origins and licences) so a clone on its
+own still runs them, and a test keeps the copy identical to the shared folder.
 
 Driven by expected.jsonl: detected source, record count, no rejects, every
 record accounted for, every listed credential id referenced. A file whose
@@ -18,14 +22,21 @@ import pytest
 import parsers
 from ir.case import Case
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+VENDORED = Path(__file__).resolve().parent / "conformance"
+CONFORMANCE = SHARED if (SHARED / "expected.jsonl").is_file() else VENDORED
 
-if not (CONFORMANCE / "expected.jsonl").is_file():
-    pytest.skip(
-        f"no conformance samples at {CONFORMANCE} (expected ../shared/conformance "
-        "beside the repository)",
-        allow_module_level=True,
-    )
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_vendored_copy_matches_the_shared_samples() -> None:
+    if not (SHARED / "expected.jsonl").is_file():
+        pytest.skip("../shared/conformance is not beside this checkout; the vendored copy is used")
+    assert _tree(VENDORED) == _tree(SHARED), "refresh tests/conformance from ../shared/conformance"
 
 
 def _expectations() -> list[dict[str, Any]]:
