@@ -23,8 +23,6 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from ir import render
-
 if TYPE_CHECKING:
     import duckdb
 
@@ -66,6 +64,20 @@ _RELATION_ORDER = {"used": 0, "issued": 1, "revoked": 2}
 _PLACE_KEY = ["source", "tenant", "client_ip", "user_agent"]
 _NOUNS = {"aws_access_key": "key", "github_token": "token"}
 _EPOCH = pd.Timestamp(0, tz="UTC")
+_MESSAGE_FIELDS = [
+    "actor",
+    "relation",
+    "credential",
+    "action",
+    "issued",
+    "revoked",
+    "client_ip",
+    "user_wide",
+    "outcome",
+    "error",
+    "after_revocation",
+    "after_ancestor_revocation",
+]
 
 # Every event with its credential refs (none for events that name no credential);
 # `after_revocation`: a use while the credential's last successful state change was a revocation.
@@ -131,16 +143,19 @@ def text(frame: pd.DataFrame, fmt: str, raw: bool = False) -> str:
     """CSV (formula cells neutralised unless `raw`) or JSON Lines text of a timeline."""
     if fmt not in FORMATS:
         raise ValueError(f"timeline format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    rows = render.records(frame.assign(datetime=_iso_micro(frame["datetime"])))
+    columns = [str(c) for c in frame.columns]
+    rows = _tuples(frame.assign(datetime=_iso_micro(frame["datetime"])))
     if fmt == "jsonl":
-        return "".join(orjson.dumps(row).decode() + "\n" for row in rows)
+        return "".join(
+            orjson.dumps(dict(zip(columns, row, strict=True))).decode() + "\n" for row in rows
+        )
     buffer = io.StringIO()
     # CRLF as RFC 4180 says: it also makes the csv module quote a bare CR inside a cell,
     # which would otherwise start a new row (a log line could forge timeline rows).
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(frame.columns)
+    writer.writerow(columns)
     for row in rows:
-        cells = (_flat(value) for value in row.values())
+        cells = (_flat(value) for value in row)
         writer.writerow(cells if raw else (neutralise(cell) for cell in cells))
     return buffer.getvalue()
 
@@ -150,6 +165,12 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def _tuples(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """Rows as tuples of plain Python values, missing as None (column-wise: fast on big cases)."""
+    columns = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame]
+    return list(zip(*columns, strict=True))
 
 
 def _flat(value: Any) -> Any:
@@ -198,7 +219,7 @@ def _rows(refs: pd.DataFrame, principals: Mapping[str, Any]) -> pd.DataFrame:
     if refs.empty:
         return pd.DataFrame(columns=COLUMNS)
     refs = refs.assign(_order=refs["relation"].map(_RELATION_ORDER).fillna(len(_RELATION_ORDER)))
-    refs = refs.sort_values([*_EVENT_KEY, "_order", "credential"], kind="stable")
+    refs = refs.sort_values(["time", *_EVENT_KEY, "_order", "credential"], kind="stable")
     rows = refs.drop_duplicates(_EVENT_KEY).set_index(_EVENT_KEY)
     for relation in ("issued", "revoked"):
         chosen = refs[refs["relation"] == relation]
@@ -210,8 +231,11 @@ def _rows(refs: pd.DataFrame, principals: Mapping[str, Any]) -> pd.DataFrame:
         if refs[flag].notna().any():  # a case timeline has no lineage: its ancestor flag stays null
             flags = refs[flag].fillna(False).astype(bool)
             rows[flag] = flags.groupby(by_event).any().reindex(rows.index)
-    rows = rows.reset_index().sort_values(["time", *_EVENT_KEY], kind="stable")
-    rows["message"] = [_message(row, principals) for row in rows.to_dict(orient="records")]
+    rows = rows.reset_index()  # in time order already: the first ref of each event, sorted
+    rows["message"] = [
+        _message(dict(zip(_MESSAGE_FIELDS, values, strict=True)), principals)
+        for values in _tuples(rows[_MESSAGE_FIELDS])
+    ]
     rows["datetime"] = rows["time"]
     rows["timestamp"] = (rows["time"] - _EPOCH) // pd.Timedelta(1, "us")
     rows["timestamp_desc"] = TIMESTAMP_DESC
