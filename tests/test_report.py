@@ -126,6 +126,13 @@ def test_remaining_exposure_is_the_ground_truths_unrevoked(traced: Trace) -> Non
     assert {r["credential"] for r in report.model(traced)["remaining"]} == unrevoked
 
 
+def test_exposure_time_as_given(sample: Case) -> None:
+    leaked_at = json.loads((SAMPLE / "ground_truth.json").read_text())["leaked_at"]
+    summary = dict(report.model(sample.trace(ROOT, leaked_at=leaked_at))["summary"])
+    assert summary["Exposure time"] == "2026-09-04T14:05:00Z"
+    assert summary["Exposure to first malicious use"] == "1 h 5 min"
+
+
 def test_report_format_from_suffix_or_refused(traced: Trace, tmp_path: Path) -> None:
     assert traced.report(tmp_path / "r.md").read_text().startswith("# Breach report: aws\\_")
     assert traced.report(tmp_path / "r.txt", fmt="html").read_text().startswith("<!DOCTYPE html>")
