@@ -50,6 +50,14 @@ CasePath = Annotated[
     ),
 ]
 Format = Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")]
+TokenFile = Annotated[
+    str | None,
+    typer.Option("--token-file", help="A file holding the raw leaked token, or - for stdin."),
+]
+LeakedAt = Annotated[
+    str | None,
+    typer.Option("--leaked-at", help="Exposure time (ISO 8601); default: 24 h after first use."),
+]
 DEFAULT_CASE = Path("case.duckdb")
 
 
@@ -232,16 +240,8 @@ def trace(
         list[str] | None,
         typer.Argument(help="Credential ids, kind:value (a bare AKIA/ASIA key id works)."),
     ] = None,
-    token_file: Annotated[
-        str | None,
-        typer.Option("--token-file", help="A file holding the raw leaked token, or - for stdin."),
-    ] = None,
-    leaked_at: Annotated[
-        str | None,
-        typer.Option(
-            "--leaked-at", help="Exposure time (ISO 8601); default: 24 h after first use."
-        ),
-    ] = None,
+    token_file: TokenFile = None,
+    leaked_at: LeakedAt = None,
     case: CasePath = DEFAULT_CASE,
     fmt: Format = "table",
 ) -> None:
@@ -314,16 +314,8 @@ def timeline(
         list[str] | None,
         typer.Option("--root", help="Trace this credential id (repeatable); default: whole case."),
     ] = None,
-    token_file: Annotated[
-        str | None,
-        typer.Option("--token-file", help="Trace the raw token in this file (- for stdin)."),
-    ] = None,
-    leaked_at: Annotated[
-        str | None,
-        typer.Option(
-            "--leaked-at", help="Exposure time (ISO 8601); default: 24 h after first use."
-        ),
-    ] = None,
+    token_file: TokenFile = None,
+    leaked_at: LeakedAt = None,
     since: Annotated[
         str | None, typer.Option("--since", help="csv/jsonl: events at or after this time.")
     ] = None,
