@@ -225,7 +225,7 @@ class _Compiler:
         if isinstance(spec, list):
             if not spec:
                 raise MappingError(f"{where}: an empty list names no value")
-            parts = [self.value(item, f"{where}[{n}]", raw) for n, item in enumerate(spec)]
+            parts = [self.value(item, f"{where}[{n}]") for n, item in enumerate(spec)]
             return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
         if isinstance(spec, dict):
             return self._table_value(spec, where)
@@ -306,7 +306,11 @@ class _Compiler:
             raise MappingError(
                 f"{where}: a condition has `path` (or `value`) and one of {', '.join(TESTS)}"
             )
-        test, subject = tests[0], self.value(spec[subjects[0]], f"{where}.{subjects[0]}")
+        test = tests[0]
+        # A blank value equals no literal, so comparisons read the field as it is; only
+        # `present` / `differs_from` need "blank = not logged".
+        raw = test not in ("present", "differs_from")
+        subject = self.value(spec[subjects[0]], f"{where}.{subjects[0]}", raw=raw)
         operand = spec[test]
         fold = bool(spec.get("ignore_case"))
         if fold:
@@ -365,9 +369,10 @@ def compile_mapping(document: Mapping[str, Any], origin: str) -> Parser:
     if "time" not in event_spec:
         raise MappingError(f"{origin}: [event] needs `time`")
     event = {
-        column: (_time if column == "time" else _Compiler.value)(
-            compiler, spec, f"{origin}: event.{column}"
-        )
+        column: _time(compiler, spec, f"{origin}: event.{column}")
+        if column == "time"
+        # the engine checks the id for blanks itself
+        else compiler.value(spec, f"{origin}: event.{column}", raw=column == "source_event_id")
         for column, spec in event_spec.items()
     }
     event.setdefault("source_event_id", "NULL")
@@ -419,10 +424,10 @@ def _credential(compiler: _Compiler, spec: Any, where: str) -> CredentialRef:
         ref = CredentialRef(
             kind,
             relation,
-            value=compiler.value(spec["value"], f"{where}.value"),
+            value=compiler.value(spec["value"], f"{where}.value", raw=True),
             when=compiler.condition(spec["when"], f"{where}.when") if "when" in spec else "TRUE",
             parent=_parent(compiler, spec.get("parent"), f"{where}.parent"),
-            via=_optional(compiler, spec, "via", where),
+            via=_optional(compiler, spec, "via", where, raw=True),
             principal=_optional(compiler, spec, "principal", where),
         )
     finally:
@@ -437,8 +442,10 @@ def _credential(compiler: _Compiler, spec: Any, where: str) -> CredentialRef:
     return replace(ref, each=compiler._access(variable, relative))
 
 
-def _optional(compiler: _Compiler, spec: Mapping[str, Any], key: str, where: str) -> str | None:
-    return compiler.value(spec[key], f"{where}.{key}") if key in spec else None
+def _optional(
+    compiler: _Compiler, spec: Mapping[str, Any], key: str, where: str, raw: bool = False
+) -> str | None:
+    return compiler.value(spec[key], f"{where}.{key}", raw=raw) if key in spec else None
 
 
 def _under(tokens: Sequence[Token], prefix: Sequence[Token]) -> bool:
