@@ -48,6 +48,12 @@ class Case:
     def __repr__(self) -> str:
         return f"Case({str(self.path)!r})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: totals and per-source stats (escaped, ir.display)."""
+        from ir import display
+
+        return display.case_html(self)
+
     def __enter__(self) -> Case:
         return self
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import networkx as nx
@@ -25,6 +25,9 @@ import pandas as pd
 from ir import render
 from ir.credentials import PRINCIPAL_REVOCATIONS
 from ir.graph import EDGE_COLUMNS, ancestor_edges, build_graph, descendant_edges
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 DEFAULT_EXPOSURE = timedelta(hours=24)
 EVENT_COLUMNS = [
@@ -137,6 +140,18 @@ class Trace:
         from ir import report
 
         return report.write(self, Path(path), fmt)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: summary, lineage, places, late uses (escaped, ir.display)."""
+        from ir import display
+
+        return display.trace_html(self)
+
+    def draw(self, ax: Axes | None = None) -> Axes:
+        """Draw the lineage graph with matplotlib (inline in a notebook); returns the axes."""
+        from ir import display
+
+        return display.draw_lineage(self, ax)
 
     def to_json(self) -> dict[str, Any]:
         """The contract §4 document (plus extension keys)."""

@@ -1,0 +1,152 @@
+"""Rich display in notebooks: a case and a trace as escaped HTML, the lineage graph drawn.
+
+The incident is hand-built so that every field the display shows can carry
+markup: a user agent with a script, a principal with tags and matplotlib math.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib
+import networkx as nx
+import pytest
+
+import ir
+from ir import display
+from tests import vendor_records as v
+
+matplotlib.use("Agg")
+
+LEAKED = "AKIALEAKEDEXAMPLE001"
+SESSION = "ASIAHOSTILE000000001"
+ATTACKER = "203.0.113.66"
+HOSTILE_UA = '<script>alert("ua")</script><img src=x onerror=alert(1)>'
+HOSTILE_USER = "ci-<u>x</u>$\\frac{1$"  # broken mathtext: drawing raises if parsed as math
+# Tags the display writes itself; anything else in the HTML came from a log.
+OWN_TAGS = {"h4", "h5", "p", "code", "table", "thead", "tbody", "tr", "th", "td", "ul", "li"}
+OWN_TAGS |= {"span", "b"}
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+
+
+def tags(markup: str) -> set[str]:
+    parser = Tags()
+    parser.feed(markup)
+    return parser.tags
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> ir.Case:
+    """The leaked key used from CI, then from the attacker with a hostile user agent to assume
+    a role; the session is used after the key's deactivation."""
+    records = [
+        v.cloudtrail("e01", "2026-09-01T10:00:00Z", "ListBuckets", LEAKED, user=HOSTILE_USER),
+        v.assume_role(
+            "e02", "2026-09-03T10:00:00Z", LEAKED, SESSION, ip=ATTACKER, user=HOSTILE_USER
+        ),
+        v.update_access_key(
+            "e03", "2026-09-03T11:00:00Z", LEAKED, LEAKED, "Inactive", user=HOSTILE_USER
+        ),
+        v.cloudtrail("e04", "2026-09-03T12:00:00Z", "ListUsers", SESSION, ip=ATTACKER),
+    ]
+    for record in records[1:]:
+        record["userAgent"] = HOSTILE_UA
+    v.write_cloudtrail(tmp_path / "logs" / "ct.json", records)
+    opened = ir.open_case(tmp_path / "case.duckdb")
+    opened.ingest(tmp_path / "logs")
+    return opened
+
+
+def test_case_html_is_escaped_and_counts(case: ir.Case) -> None:
+    markup = case._repr_html_()
+    assert tags(markup) <= OWN_TAGS
+    assert "<p>1 files, 4 events, 2 credentials, 0 duplicates, <span>0 rejected records</span>" in (
+        markup
+    )
+    assert "<td>aws_cloudtrail</td>" in markup
+    assert "<td>2026-09-01T10:00:00Z</td>" in markup  # first event, ISO 8601 UTC
+
+
+def test_case_html_when_empty_or_closed(tmp_path: Path) -> None:
+    case = ir.open_case(tmp_path / "case.duckdb")
+    assert "empty: load logs with" in case._repr_html_()
+    case.close()
+    closed = case._repr_html_()
+    assert closed.endswith("case.duckdb</code></h4><p>closed</p>")
+
+
+def test_trace_html_escapes_every_log_value(case: ir.Case) -> None:
+    markup = case.trace(f"aws_access_key:{LEAKED}")._repr_html_()
+    assert tags(markup) <= OWN_TAGS, tags(markup) - OWN_TAGS
+    assert "<script" not in markup and "<img" not in markup
+    ua = '&lt;script&gt;alert("ua")&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;'
+    assert markup.count(f"<td>{ua}</td>") == 2  # the user agent of two places
+    assert "user/ci-&lt;u&gt;x&lt;/u&gt;$\\frac{1$</td>" in markup  # a principal
+    # ... in the lineage too, as the root's principal
+    assert "</code> — arn:aws:iam::111122223333:user/ci-&lt;u&gt;x&lt;/u&gt;$\\frac{1$;" in markup
+    assert "<h4>Trace of <code>aws_access_key:AKIALEAKEDEXAMPLE001</code></h4>" in markup
+
+
+def test_trace_html_tells_lineage_places_and_late_use(case: ir.Case) -> None:
+    markup = case.trace(f"aws_access_key:{LEAKED}")._repr_html_()
+    assert (
+        "<td>Credentials in the lineage</td>\n      <td>2 (the root and 1 derived)</td>" in markup
+    )
+    assert "<td>Places</td>\n      <td>3 (1 new)</td>" in markup
+    assert "revoked 2026-09-03T11:00:00Z</b>" in markup  # the key
+    assert "never revoked</b>" in markup  # the session it issued
+    assert "AssumeRole →</span> <code>aws_access_key:ASIAHOSTILE000000001</code>" in markup
+    # The session's use after its key's deactivation is the one late row.
+    assert markup.count("outlived the revocation of aws_access_key:AKIALEAKEDEXAMPLE001") == 1
+
+
+def test_trace_html_when_nothing_found(case: ir.Case) -> None:
+    markup = case.trace("aws_access_key:AKIANOTHERE000000001")._repr_html_()
+    assert markup.endswith(
+        "<p>No event in the case references aws_access_key:AKIANOTHERE000000001.</p>"
+    )
+
+
+def test_table_html_cuts_long_tables() -> None:
+    import pandas as pd
+
+    markup = display.table_html(pd.DataFrame({"n": range(25)}), max_rows=20)
+    assert markup.count("<tr") == 21  # header + 20 rows
+    assert markup.endswith("… 5 more rows</p>")
+
+
+def test_draw_lineage_labels_nodes_and_edges_as_plain_text(case: ir.Case) -> None:
+    trace = case.trace(f"aws_access_key:{LEAKED}")
+    ax = trace.draw()
+    ax.figure.canvas.draw()  # renders: math parsing of a hostile `$` would raise here
+    texts = {t.get_text() for t in ax.texts}
+    assert texts == {
+        "AKIALEAKEDEXAMPLE001\nuser/ci-<u>x</u>$\\frac{1$",
+        "ASIAHOSTILE000000001\nassumed-role/Admin/e02",
+        "AssumeRole",
+    }
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["never revoked", "revoked", "traced (root)"]
+    assert ax.get_title() == "Lineage of aws_access_key:AKIALEAKEDEXAMPLE001"
+
+
+def test_layered_positions_put_issuers_left_and_survive_cycles() -> None:
+    graph = nx.DiGraph([("root", "a"), ("root", "b"), ("a", "c"), ("x", "y"), ("y", "x")])
+    positions = display.layered_positions(graph, "root")
+    assert positions == {
+        "root": (0.0, 0.5),
+        "x": (0.0, -0.5),  # a cycle has no source: one of its nodes starts it
+        "a": (1.0, 1.0),
+        "b": (1.0, 0.0),
+        "y": (1.0, -1.0),
+        "c": (2.0, 0.0),
+    }
