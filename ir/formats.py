@@ -210,7 +210,7 @@ class Salvaged:
 def salvage(path: Path, layout: Layout) -> Iterator[Salvaged]:
     """Read what can be read from a file DuckDB refused, record by record."""
     for found in _scan(_read_tolerant(path), layout):
-        record = None if found.reason else json.dumps(found.value, ensure_ascii=False)
+        record = None if found.reason else found.text or json.dumps(found.value, ensure_ascii=False)
         yield Salvaged(found.doc_no, found.elem_no, record, found.reason)
 
 
@@ -218,8 +218,9 @@ def salvage(path: Path, layout: Layout) -> Iterator[Salvaged]:
 class _Found:
     doc_no: int
     elem_no: int
-    value: Any
-    reason: str | None = None  # set: not valid JSON, `value` is None
+    value: Any  # None when not valid JSON, or nested too deeply for Python (see `text`)
+    reason: str | None = None  # set: not valid JSON
+    text: str | None = None  # the record's JSON text as the file holds it
 
 
 def _scan(text: str, layout: Layout) -> Iterator[_Found]:
@@ -291,11 +292,11 @@ def _one_document(text: str, position: int, doc_no: int) -> tuple[_Found, int | 
     records and concatenated pretty-printed documents start there.
     """
     try:
-        value, end = _DECODER.raw_decode(text, position)
+        value, end = _decode(text, position)
     except json.JSONDecodeError as error:
         found = _NEXT_DOCUMENT.search(text, error.pos)
         return _Found(doc_no, 1, None, _invalid(error)), found.end() - 1 if found else None
-    return _Found(doc_no, 1, value), end
+    return _Found(doc_no, 1, value, text=text[position:end]), end
 
 
 def _elements(text: str, position: int, doc_no: int) -> Generator[_Found, None, int | None]:
@@ -314,7 +315,7 @@ def _elements(text: str, position: int, doc_no: int) -> Generator[_Found, None, 
             return position + 1
         elem_no += 1
         try:
-            value, end = _DECODER.raw_decode(text, position)
+            value, end = _decode(text, position)
         except json.JSONDecodeError as error:
             yield _Found(doc_no, elem_no, None, _invalid(error))
             resume = _element_end(text, position)
@@ -322,11 +323,26 @@ def _elements(text: str, position: int, doc_no: int) -> Generator[_Found, None, 
                 return None
             position = resume
             continue
+        yield _Found(doc_no, elem_no, value, text=text[position:end])
         position = end
-        yield _Found(doc_no, elem_no, value)
 
 
 _DECODER = json.JSONDecoder()
+
+
+def _decode(text: str, position: int) -> tuple[Any, int]:
+    """The JSON value at `position` and where it ends. A value nested too deeply for
+    Python's recursive decoder (DuckDB reads any depth) comes back as None; its end is
+    found by counting brackets, and DuckDB judges its text."""
+    try:
+        return _DECODER.raw_decode(text, position)
+    except RecursionError:
+        end = _document_end(text, position, depth=0)
+        if end is None:
+            raise json.JSONDecodeError("unterminated nesting", text, position) from None
+        return None, end
+
+
 _NEXT_DOCUMENT = re.compile(r"\n\{")
 
 
