@@ -28,6 +28,7 @@ from typing import Any
 # LookupEvents, k8s EventList.
 WRAPPER_KEYS = ("Records", "value", "records", "items", "entries", "Events")
 SNIFF_BYTES = 256 * 1024
+BINARY_HEAD = 1024
 MAX_OBJECT_BYTES = 64 * 1024 * 1024  # 1 GB ran out of memory on S3-delivery files
 
 
@@ -78,9 +79,11 @@ def sniff(prefix: bytes, compressed: bool) -> Layout:
 
 
 def _decode_prefix(prefix: bytes) -> str:
-    """The prefix as text; a stray invalid byte is one bad record, NUL bytes are binary."""
+    """The prefix as text. Binary files show it in their first bytes (NULs, bytes that are
+    not UTF-8); a broken line or cell is one bad record, not a binary file."""
     text = prefix.decode("utf-8", errors="replace")
-    if "\x00" in text or text.count("\ufffd") > max(8, len(text) // 100):
+    head = text[:BINARY_HEAD]
+    if head.count("\x00") + head.count("\ufffd") > max(8, len(head) // 100):
         raise UnreadableFile("the content is binary, not UTF-8 text")
     return text
 

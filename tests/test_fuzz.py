@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 
@@ -429,3 +430,14 @@ def test_a_lone_surrogate_escape_is_one_invalid_record_when_salvaged(tmp_path: P
         report, loaded = load(case, tmp_path / "page.json", content + b"]")
         assert (report.loaded, report.rejected) == (2, 1)
         assert loaded == [(1, OKTA_IDS[0]), (3, OKTA_IDS[2])]
+
+
+def test_a_garbage_line_with_nul_bytes_is_one_reject_not_a_binary_file(tmp_path: Path) -> None:
+    """One line of NULs (a log file preallocated before a crash) made the whole file binary."""
+    content = lines(OKTA[0], OKTA[1], b"\x00" * 64 + b"\xff\xfe", OKTA[2])
+    with ir.open_case(":memory:") as case:
+        report, loaded = load(case, tmp_path / "okta.ndjson", content)
+        assert (report.loaded, report.rejected) == (3, 1)
+        assert [n for n, _ in loaded] == [1, 2, 4]
+        with pytest.raises(ir.formats.UnreadableFile, match="binary"):
+            ir.formats.sniff(b"\xff\xfe{\x00\x22\x00" * 100, False)  # UTF-16: still binary
