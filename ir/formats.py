@@ -191,7 +191,7 @@ def sample_records(prefix: bytes, layout: Layout, limit: int = 20) -> list[dict[
     """The first whole records in a file's prefix, as dicts, for source detection."""
     text = prefix.decode("utf-8", errors="replace")
     if layout.kind == "csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
+        rows = list(_csv_prefix_rows(text))
         return rows[: min(limit, max(len(rows) - 1, 1))]
     samples: list[dict[str, Any]] = []
     for value in _scan(text, layout):
@@ -200,6 +200,16 @@ def sample_records(prefix: bytes, layout: Layout, limit: int = 20) -> list[dict[
             if len(samples) >= limit:
                 break
     return samples
+
+
+def _csv_prefix_rows(text: str) -> Iterator[dict[str, Any]]:
+    """CSV rows up to the first the csv module cannot read (a bare CR in a cell)."""
+    rows = csv.DictReader(io.StringIO(text))
+    while True:
+        try:
+            yield next(rows)
+        except (StopIteration, csv.Error):
+            return
 
 
 @dataclass(frozen=True)

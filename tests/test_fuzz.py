@@ -441,3 +441,17 @@ def test_a_garbage_line_with_nul_bytes_is_one_reject_not_a_binary_file(tmp_path:
         assert [n for n, _ in loaded] == [1, 2, 4]
         with pytest.raises(ir.formats.UnreadableFile, match="binary"):
             ir.formats.sniff(b"\xff\xfe{\x00\x22\x00" * 100, False)  # UTF-16: still binary
+
+
+def test_a_bare_carriage_return_in_a_csv_cell_does_not_stop_detection(tmp_path: Path) -> None:
+    """csv.Error ('new-line character seen in unquoted field') escaped from detection."""
+    pool = next(p for p in pools("m365_ual") if p.kind == "csv")
+    rows = [[r.get(c) or "" for c in pool.header] for r in pool.records]
+    rows[1][3] = "Mail\rItemsAccessed"
+    text = ",".join(pool.header) + "\n"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    with ir.open_case(":memory:") as case:
+        report, loaded = load(case, tmp_path / "ual.csv", (text + buffer.getvalue()).encode())
+        assert report.source == "m365_ual"
+        assert {n for n, _ in loaded} >= {1} | set(range(3, len(rows) + 1))
