@@ -280,6 +280,8 @@ def _csv_rows(text: str) -> Iterator[_Found]:
         if not row:
             continue  # a blank line is no row
         number += 1
+        if len(row) > len(header) and not any(row[len(header) :]):
+            row = row[: len(header)]  # a trailing comma: DuckDB reads the same row
         if len(row) != len(header):
             reason = f"CSV row has {len(row)} fields, the header {len(header)}"
             yield _Found(number, 1, None, reason)

@@ -455,3 +455,21 @@ def test_a_bare_carriage_return_in_a_csv_cell_does_not_stop_detection(tmp_path: 
         report, loaded = load(case, tmp_path / "ual.csv", (text + buffer.getvalue()).encode())
         assert report.source == "m365_ual"
         assert {n for n, _ in loaded} >= {1} | set(range(3, len(rows) + 1))
+
+
+def test_a_trailing_comma_is_the_same_csv_row_on_both_read_paths(tmp_path: Path) -> None:
+    """DuckDB reads `a,b,` under a two-column header as (a, b); the salvage reader rejected
+    it, so the same rows loaded or not depending on another row of the file."""
+    pool = next(p for p in pools("m365_ual") if p.kind == "csv")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(pool.header)
+    rows = [[r.get(c) or "" for c in pool.header] for r in pool.records]
+    writer.writerow([*rows[0], ""])
+    writer.writerows(rows[1:])
+    content = buffer.getvalue().encode()
+    with ir.open_case(":memory:") as case:
+        whole, _ = load(case, tmp_path / "a.csv", content)
+        salvaged, _ = load(case, tmp_path / "b.csv", content + b"short,row\n")
+        assert (whole.loaded, whole.rejected) == (len(rows), 0)
+        assert (salvaged.duplicates, salvaged.rejected) == (len(rows), 1)
