@@ -52,6 +52,8 @@ HINT = (
     "<code>.places</code>, <code>.ancestors</code>, <code>.timeline()</code>; the graph: "
     "<code>.graph</code>, <code>.draw()</code>; the breach report: <code>.report(path)</code></p>"
 )
+LEFT_TD = "<td style='text-align:left'>"
+LEFT_TH = "<th style='text-align:left'>"
 _PLATE = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0}
 _CASE_TOTALS_SQL = """
 SELECT count(*) AS files, coalesce(sum(loaded), 0) AS events,
@@ -115,6 +117,8 @@ def table_html(frame: pd.DataFrame, max_rows: int = MAX_ROWS, header: bool = Tru
         if isinstance(shown[column].dtype, pd.DatetimeTZDtype):
             shown[column] = shown[column].map(render.iso)
     table = shown.to_html(escape=True, index=False, header=header, na_rep="—", border=0)
+    # Text reads best left-aligned (notebooks right-align cells); escaped values hold no `<td>`.
+    table = table.replace("<td>", LEFT_TD).replace("<th>", LEFT_TH)
     if len(frame) > max_rows:
         table += f"<p style='color:{MUTED}'>… {len(frame) - max_rows} more rows</p>"
     return table

@@ -29,19 +29,30 @@ OWN_TAGS = {"h4", "h5", "p", "code", "table", "thead", "tbody", "tr", "th", "td"
 OWN_TAGS |= {"span", "b"}
 
 
-class Tags(HTMLParser):
-    def __init__(self) -> None:
+class Page(HTMLParser):
+    """The tags of some HTML, and its table rows as lists of cell texts (unescaped)."""
+
+    def __init__(self, markup: str) -> None:
         super().__init__()
         self.tags: set[str] = set()
+        self.rows: list[list[str]] = []
+        self.in_cell = False
+        self.feed(markup)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.add(tag)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.rows[-1].append("")
+            self.in_cell = True
 
+    def handle_endtag(self, tag: str) -> None:
+        self.in_cell = self.in_cell and tag not in ("td", "th")
 
-def tags(markup: str) -> set[str]:
-    parser = Tags()
-    parser.feed(markup)
-    return parser.tags
+    def handle_data(self, data: str) -> None:
+        if self.in_cell:
+            self.rows[-1][-1] += data
 
 
 @pytest.fixture
@@ -68,12 +79,15 @@ def case(tmp_path: Path) -> ir.Case:
 
 def test_case_html_is_escaped_and_counts(case: ir.Case) -> None:
     markup = case._repr_html_()
-    assert tags(markup) <= OWN_TAGS
+    page = Page(markup)
+    assert page.tags <= OWN_TAGS
     assert "<p>1 files, 4 events, 2 credentials, 0 duplicates, <span>0 rejected records</span>" in (
         markup
     )
-    assert "<td>aws_cloudtrail</td>" in markup
-    assert "<td>2026-09-01T10:00:00Z</td>" in markup  # first event, ISO 8601 UTC
+    assert page.rows == [
+        ["source", "files", "events", "credentials", "rejected", "first_event", "last_event"],
+        ["aws_cloudtrail", "1", "4", "2", "0", "2026-09-01T10:00:00Z", "2026-09-03T12:00:00Z"],
+    ]
 
 
 def test_case_html_when_empty_or_closed(tmp_path: Path) -> None:
@@ -86,10 +100,10 @@ def test_case_html_when_empty_or_closed(tmp_path: Path) -> None:
 
 def test_trace_html_escapes_every_log_value(case: ir.Case) -> None:
     markup = case.trace(f"aws_access_key:{LEAKED}")._repr_html_()
-    assert tags(markup) <= OWN_TAGS, tags(markup) - OWN_TAGS
+    assert Page(markup).tags <= OWN_TAGS, Page(markup).tags - OWN_TAGS
     assert "<script" not in markup and "<img" not in markup
     ua = '&lt;script&gt;alert("ua")&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;'
-    assert markup.count(f"<td>{ua}</td>") == 2  # the user agent of two places
+    assert markup.count(f"{display.LEFT_TD}{ua}</td>") == 2  # the user agent of two places
     assert "user/ci-&lt;u&gt;x&lt;/u&gt;$\\frac{1$</td>" in markup  # a principal
     # ... in the lineage too, as the root's principal
     assert "</code> — arn:aws:iam::111122223333:user/ci-&lt;u&gt;x&lt;/u&gt;$\\frac{1$;" in markup
@@ -98,10 +112,13 @@ def test_trace_html_escapes_every_log_value(case: ir.Case) -> None:
 
 def test_trace_html_tells_lineage_places_and_late_use(case: ir.Case) -> None:
     markup = case.trace(f"aws_access_key:{LEAKED}")._repr_html_()
-    assert (
-        "<td>Credentials in the lineage</td>\n      <td>2 (the root and 1 derived)</td>" in markup
-    )
-    assert "<td>Places</td>\n      <td>3 (1 new)</td>" in markup
+    rows = Page(markup).rows
+    assert ["Credentials in the lineage", "2 (the root and 1 derived)"] in rows
+    assert ["Places", "3 (1 new)"] in rows
+    assert [row[:5] for row in rows if HOSTILE_UA in row] == [  # the places, unescaped
+        ["new", "aws_cloudtrail", "111122223333", "203.0.113.66", HOSTILE_UA],
+        ["known", "aws_cloudtrail", "111122223333", "198.51.100.10", HOSTILE_UA],
+    ]
     assert "revoked 2026-09-03T11:00:00Z</b>" in markup  # the key
     assert "never revoked</b>" in markup  # the session it issued
     assert "AssumeRole →</span> <code>aws_access_key:ASIAHOSTILE000000001</code>" in markup
