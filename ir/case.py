@@ -199,13 +199,16 @@ def _canonical_sha256(records: pa.Array) -> pa.Array:
     A Python UDF, but it only runs for records whose vendor gives no id.
     """
     return pa.array(
-        [
-            None
-            if text is None
-            else hashlib.sha256(
-                orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
-            ).hexdigest()
-            for text in records.to_pylist()
-        ],
+        [None if text is None else _canonical_digest(text) for text in records.to_pylist()],
         type=pa.string(),
     )
+
+
+def _canonical_digest(text: str) -> str:
+    """A record orjson cannot round-trip (nested deeper than it recurses, a number beyond
+    a double) is hashed as DuckDB minified it: still one stable id for the same record."""
+    try:
+        canonical = orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONDecodeError, TypeError):
+        canonical = text.encode()
+    return hashlib.sha256(canonical).hexdigest()

@@ -421,6 +421,21 @@ def test_deeply_nested_records_load_first_or_later(tmp_path: Path) -> None:
         assert (report.records, report.duplicates, report.loaded, report.rejected) == (3, 1, 1, 1)
 
 
+def test_a_record_without_id_nested_deeper_than_orjson_reads_gets_an_id(tmp_path: Path) -> None:
+    """The canonical-id UDF raised inside DuckDB ('Recursion limit reached') and the whole
+    file was unreadable."""
+    deep = {k: v for k, v in OKTA[0].items() if k != "uuid"}
+    text = (
+        json.dumps({**deep, "debugContext": "X"}).encode().replace(b'"X"', b"[" * 300 + b"]" * 300)
+    )
+    with ir.open_case(":memory:") as case:
+        report, loaded = load(case, tmp_path / "deep.ndjson", lines(OKTA[1], text))
+        assert (report.loaded, report.rejected) == (2, 0)
+        assert loaded[1][1].startswith("sha256:") and len(loaded[1][1]) == 7 + 64
+        again, _ = load(case, tmp_path / "again.ndjson", lines(OKTA[1], text) + b"\n")
+        assert (again.loaded, again.duplicates) == (0, 2)
+
+
 def test_a_lone_surrogate_escape_is_one_invalid_record_when_salvaged(tmp_path: Path) -> None:
     """DuckDB refuses `\\ud800` without its pair; Python accepts it, and the salvaged string
     could not be handed to Arrow (UnicodeEncodeError out of ingest)."""
