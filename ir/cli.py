@@ -25,6 +25,7 @@ from ir import report as reports
 from ir import timeline as timelines
 from ir.case import Case, CaseError, open_case
 from ir.credentials import KINDS
+from ir.export import ExportError, export_parquet
 from ir.ingest import FileReport
 from ir.trace import Trace
 from parsers.mapping import MappingError, registry
@@ -368,6 +369,29 @@ def timeline(
     else:
         out.write_text(output, encoding="utf-8")
         stderr.print(f"wrote {escape(str(out))}")
+
+
+@app.command()
+def export(
+    parquet: Annotated[
+        Path, typer.Option("--parquet", help="A new folder for Hive-partitioned Parquet.")
+    ],
+    case: CasePath = DEFAULT_CASE,
+) -> None:
+    """Write the case as Parquet partitioned by source and date, for other engines.
+
+    Example: ir export --parquet incident-parquet/
+    """
+    with _open(case, read_only=True) as opened:
+        try:
+            written = export_parquet(opened.connection, parquet)
+        except ExportError as error:
+            raise fail(str(error)) from None
+    _show(
+        pd.DataFrame({"table": list(written), "rows": list(written.values())}),
+        "table",
+        str(parquet),
+    )
 
 
 @app.command()
