@@ -20,6 +20,8 @@ import duckdb
 import pyarrow as pa
 
 from ir.formats import (
+    MAX_OBJECT_BYTES,
+    SNIFF_BYTES,
     Layout,
     UnreadableFile,
     read_prefix,
@@ -167,13 +169,25 @@ def _prepare_file(
     if digest in known:
         return FileReport(name, digest, None, skipped=True), None
     try:
-        prefix, compressed = read_prefix(path)
-        layout = sniff(prefix, compressed)
-        parser = override or _detect(sample_records(prefix, layout), available)
+        layout, samples = _sample(path)
+        parser = override or _detect(samples, available)
     except (UnreadableFile, IngestError) as error:
         return FileReport(name, digest, None, error=str(error)), None
     report = FileReport(name, digest, parser.name)
     return report, _Pending(path.resolve(), digest, size, parser, layout, report)
+
+
+def _sample(path: Path) -> tuple[Layout, list[dict[str, Any]]]:
+    """The file's layout and its first whole records. A first record longer than the
+    sniffed prefix (a CloudTrail record with a large policy document) widens the prefix."""
+    limit = SNIFF_BYTES
+    while True:
+        prefix, compressed = read_prefix(path, limit)
+        layout = sniff(prefix, compressed)
+        samples = sample_records(prefix, layout)
+        if samples or len(prefix) < limit or limit >= MAX_OBJECT_BYTES:
+            return layout, samples
+        limit *= 8
 
 
 def _sha256(path: Path) -> tuple[str, int]:

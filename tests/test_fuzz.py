@@ -488,3 +488,14 @@ def test_a_trailing_comma_is_the_same_csv_row_on_both_read_paths(tmp_path: Path)
         salvaged, _ = load(case, tmp_path / "b.csv", content + b"short,row\n")
         assert (whole.loaded, whole.rejected) == (len(rows), 0)
         assert (salvaged.duplicates, salvaged.rejected) == (len(rows), 1)
+
+
+def test_a_first_record_longer_than_the_sniffed_prefix_is_detected(tmp_path: Path) -> None:
+    """A 300 KB first record (a large policy document) left no whole record in the 256 KB
+    prefix: 'no complete JSON record' and the file was refused."""
+    big = {**OKTA[0], "debugContext": {"debugData": {"policy": "A" * 300_000}}}
+    with ir.open_case(":memory:") as case:
+        report, loaded = load(case, tmp_path / "okta.ndjson", lines(big, OKTA[1]))
+        assert (report.source, loaded) == ("okta", [(1, OKTA_IDS[0]), (2, OKTA_IDS[1])])
+        gz, _ = load(case, tmp_path / "okta.ndjson.gz", gzip.compress(lines(big, OKTA[2]) * 2))
+        assert (gz.source, gz.loaded, gz.duplicates) == ("okta", 1, 3)
