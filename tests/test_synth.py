@@ -293,3 +293,23 @@ def test_sample_logs_are_the_seed_7_incident(sample: tuple[Path, GroundTruth]) -
         return {k: gzip.decompress(v) if k.endswith(".gz") else v for k, v in files(root).items()}
 
     assert contents(committed) == contents(out)
+
+
+def test_cli_writes_the_incident_and_lists_its_roots(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ir.cli import app
+
+    out = tmp_path / "incident"
+    result = CliRunner().invoke(
+        app, ["synth", str(out), "--events", "400", "--seed", "3", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    listed = orjson.loads(result.stdout)
+    truth = GroundTruth.load(out / "ground_truth.json")
+    assert [row["root"] for row in listed] == list(truth.scenarios)
+    assert [row["event_rows"] for row in listed] == [
+        len(s.events) for s in truth.scenarios.values()
+    ]
+    again = CliRunner().invoke(app, ["synth", str(out), "--events", "400"])
+    assert again.exit_code == 1 and "empty folder" in again.output
