@@ -20,6 +20,7 @@ import json
 import os
 import re
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import ir
@@ -39,7 +40,7 @@ from ir.ingest import FileReport
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = (".expected.jsonl", ".rejects.jsonl")
-EXAMPLES = int(os.environ.get("IR_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("IR_FUZZ_EXAMPLES", "8"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=timedelta(seconds=10),
@@ -376,11 +377,87 @@ def ingest_hostile(hostile: Hostile) -> None:
         check_reingest_adds_nothing(case, folder, hostile, report)
 
 
+@pytest.mark.parametrize("source", parsers.SOURCES)
+@FUZZ
+@given(data=st.data())
+def test_mutated_records_are_rejected_or_loaded_and_good_ones_always_load(
+    source: str, data: st.DataObject
+) -> None:
+    assert _json_pools(source), f"{source}: no golden JSON fixture to mutate"
+    ingest_hostile(data.draw(hostile_json_file(source)))
+
+
+@pytest.mark.parametrize("source", _csv_sources())
+@FUZZ
+@given(data=st.data())
+def test_mutated_csv_rows_are_rejected_or_loaded_and_good_rows_always_load(
+    source: str, data: st.DataObject
+) -> None:
+    ingest_hostile(data.draw(hostile_csv_file(source)))
+
+
+@FUZZ
+@given(source=st.sampled_from(parsers.SOURCES), data=st.data())
+def test_a_truncated_gz_loads_every_complete_record_before_the_cut(
+    source: str, data: st.DataObject
+) -> None:
+    pool = data.draw(st.sampled_from(_json_pools(source)))
+    text = "".join(json.dumps(record) + "\n" for record in pool.records).encode()
+    whole = gzip.compress(text, mtime=0)
+    cut = whole[: data.draw(st.integers(1, len(whole) - 1))]
+    recovered = zlib.decompressobj(wbits=31).decompress(cut)
+    complete = recovered.count(b"\n")
+    with tempfile.TemporaryDirectory() as tmp, ir.open_case(":memory:") as case:
+        path = Path(tmp) / "cut.ndjson.gz"
+        path.write_bytes(cut)
+        (report,) = case.ingest(path)
+        if report.error:  # not one whole record: the file is named as unreadable
+            assert complete == 0 and "\n" not in report.error and report.loaded == 0
+            return
+        hostile = Hostile(cut, path.name, dict(enumerate(pool.records[:complete], 1)))
+        check_accounted(case, report, hostile)
+        assert report.loaded + report.duplicates <= complete + 1
+        assert report.rejected <= 1
+
+
 unknown_records = st.lists(
     st.dictionaries(st.text(min_size=1, max_size=8).map("x_".__add__), json_values, min_size=1),
     min_size=1,
     max_size=5,
 )
+
+
+@FUZZ
+@given(
+    unknown=st.one_of(
+        unknown_records.map(lambda rs: "".join(json.dumps(r) + "\n" for r in rs).encode()),
+        unknown_records.map(lambda rs: json.dumps(rs).encode()),
+        st.binary(min_size=1, max_size=3000),
+    )
+)
+def test_a_file_of_no_known_source_is_named_in_one_line_and_the_rest_loads(unknown: bytes) -> None:
+    """`ir ingest` over a folder: the unknown file is an error naming it, exit 1; the
+    golden file beside it still loads."""
+    from typer.testing import CliRunner
+
+    from ir.cli import app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "evidence"
+        folder.mkdir()
+        (folder / "a-unknown.log").write_bytes(unknown)
+        good = FIXTURES / "okta" / "logs-page.json"
+        (folder / "b-okta.json").write_bytes(good.read_bytes())
+        result = CliRunner().invoke(
+            app, ["ingest", str(folder), "--case", f"{tmp}/c.duckdb", "--format", "json"]
+        )
+        reports = {Path(r["file"]).name: r for r in json.loads(result.stdout)}
+        assert reports["b-okta.json"]["loaded"] == len(json.loads(good.read_text()))
+        if reports["a-unknown.log"].get("error") is None:  # bytes that happen to be a log
+            return
+        assert result.exit_code == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "a-unknown.log: " in lines[0], result.stderr
 
 
 # --- what the fuzzing found: one plain test per bug -------------------------------------
