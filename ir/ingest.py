@@ -165,7 +165,7 @@ def _prepare_file(
     name = str(path)
     if not path.is_file():
         return FileReport(name, None, None, error="no such file"), None
-    digest, size = _sha256(path)
+    digest, size = sha256_file(path)
     if digest in known:
         return FileReport(name, digest, None, skipped=True), None
     try:
@@ -190,7 +190,8 @@ def _sample(path: Path) -> tuple[Layout, list[dict[str, Any]]]:
         limit *= 8
 
 
-def _sha256(path: Path) -> tuple[str, int]:
+def sha256_file(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 (hex) and size, read in 1 MiB pieces."""
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:
@@ -303,21 +304,14 @@ def _run_batch(
 
 
 def _register_files(connection: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
-    row = connection.execute("SELECT coalesce(max(file_id), 0) FROM evidence_files").fetchone()
-    next_id = (row[0] if row else 0) + 1
+    """Give the batch's files their ids; their rows are written with their counts at the end."""
+    # fetchall, not fetchone: DuckDB refuses `register` while a result is unfinished.
+    ((last_id,),) = connection.execute(
+        "SELECT coalesce(max(file_id), 0) FROM evidence_files"
+    ).fetchall()
+    next_id = last_id + 1
     for offset, item in enumerate(batch):
         item.file_id = next_id + offset
-        connection.execute(
-            "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, now())",
-            [
-                item.file_id,
-                str(item.path),
-                item.sha256,
-                item.bytes,
-                item.parser.name,
-                str(item.layout),
-            ],
-        )
 
 
 def _stage(connection: duckdb.DuckDBPyConnection, parser: Parser, records: str) -> None:
@@ -398,23 +392,43 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
 
 
 def _finish_files(connection: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
+    """Count each file's records and write the batch's evidence rows in one statement."""
     counts = connection.execute(
         """
-        SELECT s.file_id, count(*) AS records,
-               count(*) FILTER (WHERE invalid_reason IS NOT NULL OR time IS NULL) AS rejected,
-               (SELECT count(*) FROM ir_new n WHERE n.file_id = s.file_id) AS loaded
-        FROM staged s GROUP BY s.file_id
+        SELECT file_id, count(*), count(*) FILTER (WHERE invalid_reason IS NOT NULL OR time IS NULL)
+        FROM staged GROUP BY file_id
         """
     ).fetchall()
+    loaded = dict(
+        connection.execute("SELECT file_id, count(*) FROM ir_new GROUP BY file_id").fetchall()
+    )
     by_id = {row[0]: row[1:] for row in counts}
     for item in batch:
-        records, rejected, loaded = by_id.get(item.file_id, (0, 0, 0))
         report = item.report
-        report.records, report.rejected, report.loaded = records, rejected, loaded
-        report.duplicates = records - rejected - loaded
-        connection.execute(
-            "UPDATE evidence_files SET records = ?, loaded = ?, duplicates = ?, rejected = ? WHERE file_id = ?",
-            [records, loaded, report.duplicates, rejected, item.file_id],
-        )
+        report.records, report.rejected = by_id.get(item.file_id, (0, 0))
+        report.loaded = loaded.get(item.file_id, 0)
+        report.duplicates = report.records - report.rejected - report.loaded
+    connection.register("ir_files", _evidence_rows(batch))
+    connection.execute("INSERT INTO evidence_files SELECT *, now() FROM ir_files")
+    connection.unregister("ir_files")
     connection.execute("DROP TABLE IF EXISTS ir_new")
     connection.execute("DROP TABLE IF EXISTS ir_groups")
+
+
+def _evidence_rows(batch: list[_Pending]) -> pa.Table:
+    """The evidence_files columns (but `ingested_at`) of a batch, in table order."""
+    reports = [item.report for item in batch]
+    return pa.table(
+        {
+            "file_id": pa.array([item.file_id for item in batch], pa.int32()),
+            "path": [str(item.path) for item in batch],
+            "sha256": [item.sha256 for item in batch],
+            "bytes": pa.array([item.bytes for item in batch], pa.int64()),
+            "source": [item.parser.name for item in batch],
+            "layout": [str(item.layout) for item in batch],
+            "records": pa.array([r.records for r in reports], pa.int64()),
+            "loaded": pa.array([r.loaded for r in reports], pa.int64()),
+            "duplicates": pa.array([r.duplicates for r in reports], pa.int64()),
+            "rejected": pa.array([r.rejected for r in reports], pa.int64()),
+        }
+    )
