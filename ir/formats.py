@@ -27,7 +27,7 @@ from typing import Any
 # Monitor exports, Salesforce SOQL, Google Reports, Slack audit logs, CloudTrail
 # LookupEvents, k8s EventList.
 WRAPPER_KEYS = ("Records", "value", "records", "items", "entries", "Events")
-SNIFF_BYTES = 256 * 1024
+SNIFF_BYTES = 32 * 1024  # widened (x8) while no whole record fits
 BINARY_HEAD = 1024
 MAX_OBJECT_BYTES = 64 * 1024 * 1024  # 1 GB ran out of memory on S3-delivery files
 
@@ -187,7 +187,7 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def sample_records(prefix: bytes, layout: Layout, limit: int = 20) -> list[dict[str, Any]]:
+def sample_records(prefix: bytes, layout: Layout, limit: int = 5) -> list[dict[str, Any]]:
     """The first whole records in a file's prefix, as dicts, for source detection."""
     text = prefix.decode("utf-8", errors="replace")
     if layout.kind == "csv":

@@ -94,9 +94,10 @@ def ingest(
     reports: list[FileReport] = []
     pending: list[_Pending] = []
     known = _known_hashes(case)
-    case_files = {case.path.resolve(), case.path.resolve().with_name(case.path.name + ".wal")}
+    # absolute(), not resolve(): resolving symlinks costs a stat per path component per file.
+    case_files = {case.path.absolute(), case.path.absolute().with_name(case.path.name + ".wal")}
     for path, ignore_file in _walk(paths):
-        if path.resolve() in case_files:
+        if path.absolute() in case_files:
             continue  # `ir ingest .` beside the case file: the case is not evidence
         if ignore_file is not None:
             reports.append(
@@ -174,7 +175,7 @@ def _prepare_file(
     except (UnreadableFile, IngestError) as error:
         return FileReport(name, digest, None, error=str(error)), None
     report = FileReport(name, digest, parser.name)
-    return report, _Pending(path.resolve(), digest, size, parser, layout, report)
+    return report, _Pending(path.absolute(), digest, size, parser, layout, report)
 
 
 def _sample(path: Path) -> tuple[Layout, list[dict[str, Any]]]:
