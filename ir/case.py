@@ -113,6 +113,22 @@ class Case:
 
         return case_graph(self.connection)
 
+    def verify_evidence(self) -> pd.DataFrame:
+        """Re-hash every evidence file: status ok, changed, missing or unreadable (ir.evidence)."""
+        from ir.evidence import verify
+
+        return verify(self.connection)
+
+    def raw_record(self, event: str | int) -> dict[str, Any]:
+        """The vendor record behind an event, re-read from its evidence file.
+
+        `event`: `<source>:<source_event_id>`, an event_key, or `<file>#<record>`. Raises
+        ir.evidence.EvidenceError when the file changed since ingest.
+        """
+        from ir.evidence import raw_record
+
+        return raw_record(self.connection, str(event))
+
     def stats(self) -> pd.DataFrame:
         """Per source: files, events, credentials, rejects, time span."""
         return self.sql(

@@ -63,7 +63,7 @@ DEFAULT_CASE = Path("case.duckdb")
 
 
 def fail(message: str, status: int = 1) -> typer.Exit:
-    stderr.print(f"[bold red]error:[/] {escape(message)}")
+    stderr.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)  # one line
     return typer.Exit(status)
 
 
@@ -213,6 +213,50 @@ def rejects(
         query += f" LIMIT {int(limit)}"
     with _open(case, read_only=True) as opened:
         _show(opened.sql(query), fmt, "rejects")
+
+
+@app.command("verify-evidence")
+def verify_evidence(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
+    """Re-hash every evidence file; name each that changed or vanished since ingest (exit 1).
+
+    Example: ir verify-evidence --case incident.duckdb --format json
+    """
+    _check_format(fmt)
+    with _open(case, read_only=True) as opened:
+        frame = opened.verify_evidence()
+    _show(frame, fmt, "evidence files")
+    bad = frame[frame["status"] != "ok"]
+    for row in bad.itertuples():
+        stderr.print(f"[red]{escape(row.path)}[/]: {row.status} since ingest", soft_wrap=True)
+    if len(bad):
+        raise typer.Exit(1)
+
+
+@app.command()
+def show(
+    event: Annotated[
+        str,
+        typer.Argument(
+            help="source:source_event_id, an event_key, or file#record (a trace's evidence)."
+        ),
+    ],
+    case: CasePath = DEFAULT_CASE,
+) -> None:
+    """Print the raw vendor record behind an event, re-read from its evidence file (JSON).
+
+    Refuses when the file changed since ingest.
+    Example: ir show okta:7f1c2a30-8a11-11f1-9c3e-0d1e2f3a4b01
+    """
+    from ir.evidence import EvidenceError, UnknownEvent
+
+    with _open(case, read_only=True) as opened:
+        try:
+            record = opened.raw_record(event)
+        except UnknownEvent as error:
+            raise fail(str(error), 3) from None
+        except EvidenceError as error:
+            raise fail(str(error)) from None
+    sys.stdout.write(render.to_json(record) + "\n")
 
 
 @app.command()

@@ -1,0 +1,196 @@
+"""Evidence integrity: the case references the vendor files, it never copies them.
+
+Each ingested file is kept as its path and SHA-256 (`evidence_files`), and each
+event as a pointer into it (`file_id`, `record_no`). `verify` re-hashes every
+file and names the ones that changed or vanished since ingest; `raw_record`
+re-reads one record at its pointer with the same readers ingest used (gz,
+NDJSON, arrays, wrapper pages, CSV, the salvage reader for files DuckDB
+refuses) and refuses when the file is no longer the one that was ingested, or
+the record there no longer hashes to the event's content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pandas as pd
+
+from ir.formats import Layout, reader_sql, salvage
+from ir.ingest import READ_ERRORS, sha256_file
+from parsers.base import Parser
+from parsers.mapping import registry
+
+STATUSES = ("ok", "changed", "missing", "unreadable")
+COLUMNS = ["file_id", "path", "source", "status", "sha256", "current_sha256", "bytes"]
+
+
+class EvidenceError(ValueError):
+    """An evidence file or record that cannot be shown as it was ingested; says why."""
+
+
+class UnknownEvent(LookupError):
+    """No event (or evidence record) by that name in the case."""
+
+
+def verify(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per evidence file: `status` ok, changed (another SHA-256), missing or
+    unreadable, with the stored and the current SHA-256."""
+    files = connection.execute(
+        "SELECT file_id, path, source, sha256, bytes FROM evidence_files ORDER BY file_id"
+    ).fetchall()
+    rows = []
+    for file_id, path, source, stored, size in files:
+        status, current = _check(Path(path), stored)
+        rows.append(
+            {
+                "file_id": file_id,
+                "path": path,
+                "source": source,
+                "status": status,
+                "sha256": stored,
+                "current_sha256": current,
+                "bytes": size,
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _check(path: Path, stored: str) -> tuple[str, str | None]:
+    if not path.exists():
+        return "missing", None
+    try:
+        current, _ = sha256_file(path)
+    except OSError:
+        return "unreadable", None
+    return ("ok" if current == stored else "changed"), current
+
+
+@dataclass(frozen=True)
+class _Pointer:
+    file_id: int
+    record_no: int
+    content_hash: int | None  # None: a pointer given as file#record, not an event
+
+
+def raw_record(connection: duckdb.DuckDBPyConnection, event: str) -> dict[str, Any]:
+    """The vendor record behind `event` as the evidence file holds it.
+
+    `event` is `<source>:<source_event_id>`, an `event_key`, or `<file>#<record>` (the
+    `evidence` column of a trace or timeline).
+    """
+    pointer = _resolve(connection, event.strip())
+    path, stored, source, layout = connection.execute(
+        "SELECT path, sha256, source, layout FROM evidence_files WHERE file_id = ?",
+        [pointer.file_id],
+    ).fetchone()
+    where = f"{path}#{pointer.record_no}"
+    status, current = _check(Path(path), stored)
+    if status != "ok":
+        detail = f"its SHA-256 is now {current}" if current else status
+        raise EvidenceError(
+            f"{where}: the evidence file changed since ingest ({detail}, ingested as "
+            f"{stored}); refusing to show a record from it. Run `ir verify-evidence`."
+        )
+    text, reason = _read(connection, pointer, Path(path), _layout(layout))
+    if text is None:
+        raise EvidenceError(f"{where}: the record there is not valid JSON ({reason})")
+    if not _holds_event(connection, pointer, source, text):
+        raise EvidenceError(
+            f"{where}: the record there is not the one ingested (another content hash);"
+            " was the case made by another version of ir's readers?"
+        )
+    value = orjson.loads(text)
+    return value if isinstance(value, dict) else {"record": value}
+
+
+def _resolve(connection: duckdb.DuckDBPyConnection, event: str) -> _Pointer:
+    """event_key, then `<source>:<id>`, then `<file>#<record>`."""
+    row = None
+    if event.isdigit():
+        row = connection.execute(
+            "SELECT file_id, record_no, content_hash FROM events WHERE event_key = ?",
+            [int(event)],
+        ).fetchone()
+    source, colon, event_id = event.partition(":")
+    if row is None and colon:
+        row = connection.execute(
+            "SELECT file_id, record_no, content_hash FROM events"
+            " WHERE source = ? AND source_event_id = ?",
+            [source, event_id],
+        ).fetchone()
+    path, hash_sign, number = event.rpartition("#")
+    if row is None and hash_sign and number.isdigit():
+        found = connection.execute(
+            "SELECT file_id FROM evidence_files WHERE path = ?", [str(Path(path).resolve())]
+        ).fetchone()
+        if found:
+            return _Pointer(found[0], int(number), None)
+    if row is None:
+        # A string of no known form is not repeated: it may be a token pasted by mistake.
+        shown = repr(event) if event.isdigit() or colon or hash_sign else "by that name"
+        raise UnknownEvent(
+            f"no event {shown} in the case; give <source>:<source_event_id>, an event_key,"
+            " or <file>#<record> as a trace's evidence column shows it"
+        )
+    return _Pointer(row[0], row[1], row[2])
+
+
+def _layout(text: str) -> Layout:
+    kind, _, key = text.partition(":")
+    return Layout(kind, key or None)
+
+
+def _read(
+    connection: duckdb.DuckDBPyConnection, pointer: _Pointer, path: Path, layout: Layout
+) -> tuple[str | None, str | None]:
+    """The record's JSON text (None when invalid, with the reason), numbered as ingest
+    numbered it: DuckDB's readers, or the salvage reader when DuckDB refuses the file."""
+    records = reader_sql(layout, [(pointer.file_id, str(path))])
+    try:
+        row = connection.execute(
+            f"""SELECT CAST(record AS VARCHAR), reason FROM (
+                  SELECT *, dense_rank() OVER (ORDER BY doc_no, elem_no) AS record_no
+                  FROM ({records})) WHERE record_no = ? LIMIT 1""",
+            [pointer.record_no],
+        ).fetchone()
+    except READ_ERRORS:
+        row = _salvaged(path, layout, pointer.record_no)
+    if row is None:
+        raise EvidenceError(f"{path}#{pointer.record_no}: the file has no such record")
+    return row[0], row[1]
+
+
+def _salvaged(path: Path, layout: Layout, record_no: int) -> tuple[str | None, str | None] | None:
+    seen: set[tuple[int, int]] = set()
+    for found in salvage(path, layout):
+        seen.add((found.doc_no, found.elem_no))
+        if len(seen) == record_no:
+            return found.record, found.reason
+    return None
+
+
+def _holds_event(
+    connection: duckdb.DuckDBPyConnection, pointer: _Pointer, source: str, text: str
+) -> bool:
+    """The record hashes to the event's content (unchecked for file#record pointers and
+    for a mapped source whose mapping is not installed here)."""
+    parser = next((p for p in registry() if p.name == source), None)
+    if pointer.content_hash is None or parser is None:
+        return True
+    return _content_hash(connection, parser, text) == pointer.content_hash
+
+
+def _content_hash(connection: duckdb.DuckDBPyConnection, parser: Parser, text: str) -> int | None:
+    """The content hash ingest keeps for a record (over its vendor record, envelope unwrapped)."""
+    one = (
+        "SELECT 1 AS file_id, 1 AS doc_no, 1 AS elem_no,"
+        " TRY_CAST(? AS JSON) AS record, NULL::VARCHAR AS reason"
+    )
+    row = connection.execute(
+        f"SELECT content_hash FROM ({parser.select_sql(one)}) LIMIT 1", [text]
+    ).fetchone()
+    return None if row is None else int(row[0])
