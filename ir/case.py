@@ -9,8 +9,10 @@ errors; rendering belongs to the CLI and notebooks.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,26 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_SECONDS = 60.0
+# What DuckDB says about a damaged file, at open or at the first read of a bad block.
+DAMAGE = re.compile(
+    r"Corrupt database file|not a valid DuckDB database|Could not read enough bytes"
+    r"|checksum|replaying WAL|WAL file",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the case schema: `sql` takes a case from `version - 1` to `version`."""
+
+    version: int
+    why: str
+    sql: str
+
+
+# Numbered steps from case_meta.schema_version to SCHEMA_VERSION; schema.sql is always
+# the newest schema. Append a step (and bump SCHEMA_VERSION); never edit a shipped one.
+MIGRATIONS: tuple[Migration, ...] = ()
 
 
 class CaseError(RuntimeError):
@@ -143,55 +165,154 @@ class Case:
         )
 
 
-def open_case(path: str | Path = "case.duckdb", read_only: bool = False) -> Case:
-    """Open (or create) a case file."""
+def open_case(
+    path: str | Path = "case.duckdb",
+    read_only: bool = False,
+    *,
+    lock_timeout: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Case:
+    """Open (or create) a case file.
+
+    Another process writing the case holds DuckDB's file lock: wait for it up to
+    `lock_timeout` seconds (`on_wait` hears why, once). A case of an older schema is
+    migrated, read-only opens included; a newer or damaged one raises CaseError.
+    """
     path = Path(path)
     if read_only and not path.exists():
         raise CaseError(f"{path}: no such case file; create it with `ir ingest --case {path} …`")
-    connection = _connect(path, read_only)
+    timeout = LOCK_TIMEOUT_SECONDS if lock_timeout is None else lock_timeout
+    connection = _connect(path, read_only, timeout, on_wait)
     case = Case(path, connection, read_only)
-    _prepare(case)
-    return case
+    try:
+        stale = _prepare(case)
+    except BaseException:
+        connection.close()
+        raise
+    if not stale:
+        return case
+    connection.close()  # read-only on an older schema: migrate with a brief write, reopen
+    open_case(path, lock_timeout=timeout, on_wait=on_wait).close()
+    return open_case(path, read_only=True, lock_timeout=timeout, on_wait=on_wait)
 
 
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+def _connect(
+    path: Path, read_only: bool, timeout: float, on_wait: Callable[[str], None] | None
+) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + timeout
+    told = False
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
-                raise CaseError(f"{path}: cannot open the case file ({error})") from None
-            if time.monotonic() > deadline:
+                raise CaseError(damaged(path, error)) from None
+            holder = _lock_holder(error)
+            if time.monotonic() >= deadline:
                 raise CaseError(
-                    f"{path}: another ir process holds the case file for writing; "
-                    f"waited {LOCK_TIMEOUT_SECONDS:.0f}s, try again when it has finished"
+                    f"{path}: {holder} still holds the case file; waited {timeout:g} s."
+                    " Try again when it has finished, or wait longer (IR_LOCK_TIMEOUT=seconds)"
                 ) from None
+            if on_wait and not told:
+                on_wait(
+                    f"{path}: {holder} is writing the case (DuckDB allows one writer and no"
+                    f" readers meanwhile); waiting up to {timeout:g} s for it to finish…"
+                )
+                told = True
             time.sleep(0.2)
         except duckdb.Error as error:
-            raise CaseError(f"{path}: not a usable DuckDB case file ({error})") from None
+            raise CaseError(damaged(path, error)) from None
 
 
-def _prepare(case: Case) -> None:
-    connection = case.connection
-    connection.execute("SET TimeZone = 'UTC'")
-    for macro in SQL_MACROS:
-        connection.execute(macro)
-    connection.create_function(
-        "ir_canonical_sha256", _canonical_sha256, ["VARCHAR"], "VARCHAR", type="arrow"
-    )
-    version = _schema_version(connection)
-    if version is None:
-        if case.read_only:
-            raise CaseError(f"{case.path}: not an ir case file (no case_meta table)")
-        connection.execute(files("ir").joinpath("schema.sql").read_text())
-        connection.execute(
-            "INSERT INTO case_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+def _lock_holder(error: duckdb.Error) -> str:
+    pid = re.search(r"\(PID (\d+)\)", str(error))
+    return f"another process (PID {pid.group(1)})" if pid else "another process"
+
+
+def damaged(path: Path | str, error: BaseException) -> str:
+    """The one-line message for a case file DuckDB cannot read."""
+    first = _first_line(error)
+    if DAMAGE.search(first):
+        return (
+            f"{path}: the case file is damaged or not a DuckDB database ({first}); restore it"
+            " from a copy, or ingest the evidence again into a new case"
         )
+    return f"{path}: cannot open the case file ({first})"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _prepare(case: Case) -> bool:
+    """Session settings, then the schema: create, check, or migrate. True when a
+    read-only case needs migrating first."""
+    connection = case.connection
+    try:
+        connection.execute("SET TimeZone = 'UTC'")
+        for macro in SQL_MACROS:
+            connection.execute(macro)
+        connection.create_function(
+            "ir_canonical_sha256", _canonical_sha256, ["VARCHAR"], "VARCHAR", type="arrow"
+        )
+        version = _schema_version(case)
+    except duckdb.Error as error:
+        raise CaseError(damaged(case.path, error)) from None
+    if version is None:
+        _create(case)
     elif version > SCHEMA_VERSION:
         raise CaseError(
-            f"{case.path}: case schema {version} is newer than this ir ({SCHEMA_VERSION}); upgrade ir"
+            f"{case.path}: case schema {version} is newer than this ir ({SCHEMA_VERSION});"
+            " upgrade ir (pip install -U …) to open it"
         )
+    elif version < SCHEMA_VERSION:
+        if case.read_only:
+            return True
+        _migrate(case, version)
+    return False
+
+
+def _create(case: Case) -> None:
+    connection = case.connection
+    tables = connection.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT temporary")
+    if (tables.fetchone() or (0,))[0]:
+        raise CaseError(
+            f"{case.path}: a DuckDB database but not an ir case (other tables, no case_meta);"
+            " give another --case path"
+        )
+    if case.read_only:
+        raise CaseError(f"{case.path}: not an ir case file (no case_meta table)")
+    connection.execute(files("ir").joinpath("schema.sql").read_text())
+    connection.execute("INSERT INTO case_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+def _migrate(case: Case, version: int) -> None:
+    """Every step from `version` to SCHEMA_VERSION in one transaction: all or nothing."""
+    steps = {m.version: m for m in MIGRATIONS}
+    missing = [v for v in range(version + 1, SCHEMA_VERSION + 1) if v not in steps]
+    if missing:
+        raise CaseError(
+            f"{case.path}: case schema {version} is too old for this ir ({SCHEMA_VERSION}):"
+            f" no migration to schema {missing[0]}; open it with an older ir and export"
+        )
+    connection = case.connection
+    connection.execute("BEGIN TRANSACTION")
+    step = steps[version + 1]
+    try:
+        for step in (steps[v] for v in range(version + 1, SCHEMA_VERSION + 1)):
+            connection.execute(step.sql)
+        connection.execute(
+            "UPDATE case_meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]
+        )
+        connection.execute("COMMIT")
+    except duckdb.Error as error:
+        connection.execute("ROLLBACK")
+        raise CaseError(
+            f"{case.path}: could not migrate the case from schema {version} to"
+            f" {SCHEMA_VERSION} (step {step.version}, {step.why}: {_first_line(error)});"
+            " the file is unchanged"
+        ) from None
 
 
 def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
@@ -199,14 +320,20 @@ def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def _schema_version(connection: duckdb.DuckDBPyConnection) -> int | None:
+def _schema_version(case: Case) -> int | None:
+    connection = case.connection
     exists = connection.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_meta' AND NOT temporary"
     ).fetchone()
     if not exists or not exists[0]:
         return None
     row = connection.execute("SELECT value FROM case_meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else None
+    if row is None or not str(row[0]).isdigit():
+        raise CaseError(
+            f"{case.path}: the case file is damaged (case_meta has no schema_version number);"
+            " restore it from a copy"
+        )
+    return int(row[0])
 
 
 def _canonical_sha256(records: pa.Array) -> pa.Array:

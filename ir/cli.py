@@ -8,27 +8,48 @@ file/record/argument, 2 usage error, 3 nothing found.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import duckdb
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.text import Text
+from typer.core import TyperGroup
 
 import parsers
 from ir import render
 from ir import report as reports
 from ir import timeline as timelines
-from ir.case import Case, CaseError, open_case
+from ir.case import DAMAGE, Case, CaseError, damaged, open_case
 from ir.credentials import KINDS
 from ir.export import ExportError, export_parquet
 from ir.ingest import FileReport
 from ir.trace import Trace
 from parsers.mapping import MappingError, registry
+
+
+class _Commands(TyperGroup):
+    """A case file damaged where only a query finds it (a bad block) ends the command
+    with one line naming the case, not a traceback."""
+
+    case: Path | None = None  # the case the running command opened (see _open)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except duckdb.Error as error:
+            if not DAMAGE.search(str(error)):
+                raise
+            message = damaged(_Commands.case or "the case file", error)
+            stderr.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+            raise typer.Exit(1) from None
+
 
 app = typer.Typer(
     name="ir",
@@ -36,6 +57,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_Commands,
 )
 # Piped output keeps wide tables readable; a terminal uses its own width.
 stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
@@ -68,10 +90,25 @@ def fail(message: str, status: int = 1) -> typer.Exit:
 
 
 def _open(path: Path, read_only: bool = False) -> Case:
+    """The case, waiting (with one line on stderr) while another process writes it."""
+    _Commands.case = path
     try:
-        return open_case(path, read_only=read_only)
+        return open_case(
+            path,
+            read_only=read_only,
+            lock_timeout=_lock_timeout(),
+            on_wait=lambda message: stderr.print(escape(message), soft_wrap=True),
+        )
     except CaseError as error:
         raise fail(str(error)) from None
+
+
+def _lock_timeout() -> float | None:
+    text = os.environ.get("IR_LOCK_TIMEOUT")
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        raise fail(f"IR_LOCK_TIMEOUT={text}: give seconds, e.g. 120", 2) from None
 
 
 def _check_format(fmt: str, allowed: tuple[str, ...] = render.FORMATS) -> None:
