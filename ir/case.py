@@ -135,6 +135,12 @@ class Case:
 
         return case_graph(self.connection)
 
+    def sandbox(self) -> None:
+        """No files, network or extensions outside the case for the rest of this connection,
+        and no SET can undo it: for running SQL a user typed (`ir sql`)."""
+        self.connection.execute("SET enable_external_access = false")
+        self.connection.execute("SET lock_configuration = true")
+
     def verify_evidence(self) -> pd.DataFrame:
         """Re-hash every evidence file: status ok, changed, missing or unreadable (ir.evidence)."""
         from ir.evidence import verify

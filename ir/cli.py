@@ -85,7 +85,7 @@ DEFAULT_CASE = Path("case.duckdb")
 
 
 def fail(message: str, status: int = 1) -> typer.Exit:
-    stderr.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)  # one line
+    stderr.print(f"[bold red]error:[/] {escape(render.printable(message))}", soft_wrap=True)
     return typer.Exit(status)
 
 
@@ -161,7 +161,8 @@ def ingest(
         )
     for report in reports:
         if report.error:
-            stderr.print(f"[red]{escape(report.file)}[/]: {escape(report.error)}", soft_wrap=True)
+            file, error = render.printable(report.file), render.printable(report.error)
+            stderr.print(f"[red]{escape(file)}[/]: {escape(error)}", soft_wrap=True)
     if fmt == "json":
         sys.stdout.write(render.to_json([r.to_json() for r in reports]) + "\n")
     else:
@@ -264,7 +265,8 @@ def verify_evidence(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> Non
     _show(frame, fmt, "evidence files")
     bad = frame[frame["status"] != "ok"]
     for row in bad.itertuples():
-        stderr.print(f"[red]{escape(row.path)}[/]: {row.status} since ingest", soft_wrap=True)
+        path = escape(render.printable(row.path))
+        stderr.print(f"[red]{path}[/]: {row.status} since ingest", soft_wrap=True)
     if len(bad):
         raise typer.Exit(1)
 
@@ -480,20 +482,26 @@ def sql(
     query: Annotated[str, typer.Argument(help="A SELECT over the case tables.")],
     case: CasePath = DEFAULT_CASE,
     fmt: Format = "table",
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="csv: keep cells starting with = + - @ as stored (unsafe)."),
+    ] = False,
 ) -> None:
-    """Run a read-only SQL query on the case.
+    """Run a read-only SQL query on the case: no writes, no files or network outside it.
 
     Example: ir sql "SELECT action, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"
     """
     _check_format(fmt)
-    import duckdb
-
     with _open(case, read_only=True) as opened:
+        opened.sandbox()
         try:
             frame = opened.sql(query)
         except duckdb.Error as error:
-            raise fail(f"query failed: {error}") from None
-    _show(frame, fmt)
+            raise fail(f"query failed: {str(error).strip().splitlines()[0]}") from None
+    if fmt == "csv":
+        sys.stdout.write(render.frame_text(frame, fmt, raw=raw))
+    else:
+        _show(frame, fmt)
 
 
 @app.command()

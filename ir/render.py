@@ -1,6 +1,9 @@
 """DataFrames and records -> table / JSON / CSV text. Shared by the CLI and exports.
 
-Times leave as ISO 8601 UTC with `Z`; NaN/NaT leave as null, never "nan".
+Times leave as ISO 8601 UTC with `Z`; NaN/NaT leave as null, never "nan". Every
+cell may come from a log an attacker wrote: CSV cells a spreadsheet would run
+as a formula are neutralised (unless raw), and text bound for a terminal shows
+control characters and bidirectional overrides as escapes instead of obeying them.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -19,6 +23,10 @@ from rich.text import Text
 from rich.tree import Tree
 
 FORMATS = ("table", "json", "csv")
+# OWASP "CSV injection": a cell starting with one of these is a formula to Excel/LibreOffice/Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# C0/C1 controls (ANSI escapes, CR, BEL, BS), zero-width and bidirectional marks (Trojan Source).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def iso(value: Any) -> str | None:
@@ -56,12 +64,18 @@ def to_json(data: Any) -> str:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
 
 
-def to_csv(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> str:
+def to_csv(rows: Iterable[Mapping[str, Any]], columns: list[str], raw: bool = False) -> str:
+    """CSV text. Formula cells are neutralised unless `raw`; rows end in CRLF (RFC 4180),
+    which also makes the csv module quote a bare CR inside a cell, that would otherwise
+    start a row a log line forged."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n"
+    )
     writer.writeheader()
     for row in rows:
-        writer.writerow({c: _csv_cell(row.get(c)) for c in columns})
+        cells = {c: _csv_cell(row.get(c)) for c in columns}
+        writer.writerow(cells if raw else {c: neutralise(v) for c, v in cells.items()})
     return buffer.getvalue()
 
 
@@ -69,6 +83,20 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return orjson.dumps(value).decode()
     return "" if value is None else value
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would evaluate, made inert with a leading quote (OWASP)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def printable(text: str) -> str:
+    """Log text made safe for a terminal: control characters (an ANSI escape that clears
+    the screen, a CR that overwrites a line) and bidirectional overrides are shown as
+    escapes such as \\x1b or \\u202e, never acted on."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 def table(frame: pd.DataFrame, title: str | None = None) -> Table:
@@ -85,16 +113,17 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
-        return "\n".join(str(v) for v in value)
-    return str(value)
+        return "\n".join(printable(str(v)) for v in value)
+    return printable(str(value))
 
 
-def frame_text(frame: pd.DataFrame, fmt: str) -> str:
-    """JSON or CSV text of a DataFrame (table rendering needs a console: see `table`)."""
+def frame_text(frame: pd.DataFrame, fmt: str, raw: bool = False) -> str:
+    """JSON or CSV text of a DataFrame (table rendering needs a console: see `table`);
+    `raw` keeps CSV formula cells as they are."""
     rows = records(frame)
     if fmt == "json":
         return to_json(rows)
-    return to_csv(rows, [str(c) for c in frame.columns])
+    return to_csv(rows, [str(c) for c in frame.columns], raw=raw)
 
 
 def lineage_tree(credentials: pd.DataFrame, root: str) -> Tree:
@@ -103,7 +132,7 @@ def lineage_tree(credentials: pd.DataFrame, root: str) -> Tree:
     children: dict[str | None, list[str]] = {}
     for credential, row in rows.items():
         children.setdefault(row["parent"], []).append(credential)
-    tree = Tree(_node_label(rows[root]) if root in rows else Text(root))
+    tree = Tree(_node_label(rows[root]) if root in rows else Text(printable(root)))
 
     def grow(branch: Tree, credential: str, seen: set[str]) -> None:
         for child in children.get(credential, []):
@@ -121,10 +150,10 @@ def lineage_tree(credentials: pd.DataFrame, root: str) -> Tree:
 def _node_label(row: Mapping[str, Any]) -> Text:
     label = Text()
     if row.get("relation_to_parent"):
-        label.append(f"{row['relation_to_parent']} → ", style="dim")
-    label.append(str(row["id"]), style="bold")
+        label.append(f"{printable(str(row['relation_to_parent']))} → ", style="dim")
+    label.append(printable(str(row["id"])), style="bold")
     if row.get("principal"):
-        label.append(f"  {row['principal']}", style="cyan")
+        label.append(f"  {printable(str(row['principal']))}", style="cyan")
     label.append(f"  {row['events']} events, {row['first_seen']} … {row['last_seen']}", style="dim")
     if row.get("revoked_at"):
         label.append(f"  revoked {row['revoked_at']}", style="green")

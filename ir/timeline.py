@@ -23,6 +23,8 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from ir.render import neutralise
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -57,8 +59,6 @@ COLUMNS = [
     "evidence",
     "evidence_sha256",
 ]
-# OWASP "CSV injection": a cell starting with one of these is a formula to Excel/LibreOffice/Sheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _EVENT_KEY = ["source", "source_event_id"]
 _RELATION_ORDER = {"used": 0, "issued": 1, "revoked": 2}
 _PLACE_KEY = ["source", "tenant", "client_ip", "user_agent"]
@@ -158,13 +158,6 @@ def text(frame: pd.DataFrame, fmt: str, raw: bool = False) -> str:
         cells = (_flat(value) for value in row)
         writer.writerow(cells if raw else (neutralise(cell) for cell in cells))
     return buffer.getvalue()
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell a spreadsheet would evaluate, made inert with a leading quote (OWASP)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _tuples(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
