@@ -37,6 +37,6 @@ def test_parquet_export_round_trips(tmp_path: Path) -> None:
     files = reader.execute(
         f"SELECT count(*) FROM read_parquet('{out}/evidence_files/*.parquet')"
     ).fetchone()[0]
-    assert files == 81
+    assert files == 163
     again = CliRunner().invoke(app, ["export", "--parquet", str(out), "--case", str(case_path)])
     assert again.exit_code == 1 and "not empty" in again.stderr

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import orjson
 
-from ir.synth import aws, github, okta
+from ir.synth import aws, github, google, microsoft, okta, salesforce
 from ir.synth.core import (
     DEFAULT_START,
     HOUR,
@@ -61,7 +61,14 @@ __all__ = [
     "generate",
 ]
 
-VENDORS: tuple[Vendor, ...] = (aws.VENDOR, okta.VENDOR, github.VENDOR)
+VENDORS: tuple[Vendor, ...] = (
+    aws.VENDOR,
+    okta.VENDOR,
+    github.VENDOR,
+    microsoft.VENDOR,
+    salesforce.VENDOR,
+    google.VENDOR,
+)
 SOURCES = tuple(source for vendor in VENDORS for source in vendor.shares)
 WINDOW_MINUTES = (5, 10, 15, 30, 60, 120, 240, 360, 720)
 RECORDS_PER_FILE = 50  # widen the delivery window until the busiest source's files hold this many

@@ -745,7 +745,7 @@ class CloudTrailWriter:
 
 VENDOR = Vendor(
     name="aws",
-    shares={SOURCE: 0.55},
+    shares={SOURCE: 0.40},
     event_ids={SOURCE: lambda record: record["eventID"]},
     chapter=AwsChapter,
     haystack=AwsHaystack,

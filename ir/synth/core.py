@@ -12,6 +12,7 @@ import base64
 import random
 import time
 import zlib
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -58,6 +59,7 @@ class TruthEvent:
     relation: str
     after_revocation: bool = False
     after_ancestor_revocation: bool = False
+    revoked_by: str | None = None  # a user-wide revocation (`entra_user:<UPN>`) that ended it
 
 
 @dataclass
@@ -118,6 +120,8 @@ class Lineage:
         self.scenarios: dict[str, Scenario] = {}
         self.owner: dict[str, str] = {}
         self.times: dict[str, list[int]] = {}  # root -> time (ms) of each of its event rows
+        self.holdings: dict[str, list[str]] = defaultdict(list)  # principal -> its credentials
+        self.first_seen: dict[str, int] = {}
 
     def root(self, credential: str, description: str, attacker_ips: list[str]) -> None:
         self.scenarios[credential] = Scenario(
@@ -132,16 +136,32 @@ class Lineage:
             self.owner[credential] = root
             self.scenarios[root].credentials[credential] = TruthCredential(parent, relation)
 
+    def hold(self, credential: str, principal: str) -> None:
+        """`credential` is a session or token of `principal` (`entra_user:<UPN>`), which a
+        user-wide revocation of that principal ends if it was issued before (contract: issue 5)."""
+        self.holdings[principal].append(credential)
+
     def observe(self, item: Item) -> None:
         event_id = self.event_ids[item.source](item.record)
         for credential, relation in item.refs:
             root = self.owner.get(credential)
             if root is not None:
-                row = TruthEvent(item.source, event_id, credential, relation)
-                self.scenarios[root].events.append(row)
-                self.times[root].append(item.ms)
+                self.first_seen.setdefault(credential, item.ms)
+                self._row(root, TruthEvent(item.source, event_id, credential, relation), item.ms)
+            elif relation == "revoked":
+                for held in self.holdings.get(credential, ()):
+                    owner = self.owner.get(held)
+                    if owner is not None and self.first_seen.get(held, NEVER) < item.ms:
+                        row = TruthEvent(
+                            item.source, event_id, held, relation, revoked_by=credential
+                        )
+                        self._row(owner, row, item.ms)
         if item.decoy_of is not None:
             self.scenarios[item.decoy_of].decoy_event_ids.append(event_id)
+
+    def _row(self, root: str, row: TruthEvent, ms: int) -> None:
+        self.scenarios[root].events.append(row)
+        self.times[root].append(ms)
 
     def finish(self) -> dict[str, Scenario]:
         for root, scenario in self.scenarios.items():

@@ -338,7 +338,7 @@ class GithubWriter:
 
 VENDOR = Vendor(
     name="github",
-    shares={SOURCE: 0.20},
+    shares={SOURCE: 0.15},
     event_ids={SOURCE: lambda record: record["_document_id"]},
     chapter=GithubChapter,
     haystack=GithubHaystack,

@@ -419,7 +419,7 @@ class OktaWriter:
 
 VENDOR = Vendor(
     name="okta",
-    shares={SOURCE: 0.25},
+    shares={SOURCE: 0.15},
     event_ids={SOURCE: lambda record: record["uuid"]},
     chapter=OktaChapter,
     haystack=OktaHaystack,
