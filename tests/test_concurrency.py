@@ -64,6 +64,18 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
+def await_line(process: subprocess.Popen[str], text: str) -> str:
+    """Block until the process writes a stderr line holding `text` (no sleeping on a guess:
+    a loaded machine may take seconds to start Python)."""
+    assert process.stderr
+    seen = []
+    while line := process.stderr.readline():
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    raise AssertionError(f"no {text!r} on stderr: {''.join(seen)!r}")
+
+
 class Holder:
     """Another process holding the case open for writing, as a running ingest does."""
 
@@ -94,10 +106,11 @@ def test_a_second_ingest_waits_for_the_lock_says_why_and_lands(tmp_path: Path) -
     ir.open_case(case).close()
     holder = Holder(case)
     ingest = ir_process("ingest", str(trail(tmp_path, "a.ndjson", 50, "a")), "--case", str(case))
-    time.sleep(1.5)
+    waiting = await_line(ingest, "waiting up to 30 s")
     assert ingest.poll() is None  # still waiting
     holder.release()
-    status, _, err = finish(ingest)
+    status, _, rest = finish(ingest)
+    err = waiting + rest
     assert status == 0, err
     assert f"another process (PID {holder.process.pid}) is writing the case" in err
     assert "waiting up to 30 s" in err
@@ -118,11 +131,11 @@ def test_trace_during_a_write_names_the_holder_when_it_gives_up(tmp_path: Path) 
         assert f"another process (PID {holder.process.pid}) still holds the case file" in line
         assert "waited 1 s" in line and "IR_LOCK_TIMEOUT" in line
         tracing = ir_process("trace", KEY, "--case", str(case), "-f", "json")
-        time.sleep(1.0)
+        waiting = await_line(tracing, "waiting up to 30 s")
     finally:
         holder.release()
     status, out, err = finish(tracing)
-    assert status == 0 and "waiting up to 30 s" in err
+    assert status == 0 and "waiting up to 30 s" in waiting, err
     assert len(json.loads(out)["events"]) == 5
 
 
