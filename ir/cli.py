@@ -357,10 +357,21 @@ def trace(
 
 
 def _read_token(token_file: str) -> str:
+    """The raw token, in memory only. The argument is never repeated in a message: a
+    responder may paste the token itself where its file name belongs."""
     try:
-        return sys.stdin.read() if token_file == "-" else Path(token_file).read_text()
+        data = sys.stdin.buffer.read() if token_file == "-" else Path(token_file).read_bytes()
+        return data.decode("utf-8")
     except OSError as error:
-        raise fail(f"--token-file {token_file}: cannot read it ({error.strerror})", 2) from None
+        raise fail(
+            f"--token-file: cannot read that file ({error.strerror}); give the path of a file"
+            " holding the token, or - for stdin",
+            2,
+        ) from None
+    except UnicodeDecodeError:
+        raise fail(
+            "--token-file: the token is not UTF-8 text (its bytes are not shown)", 2
+        ) from None
 
 
 def _show_trace(result: Trace) -> None:
