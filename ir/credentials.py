@@ -43,6 +43,12 @@ KINDS: tuple[Kind, ...] = (
         "authenticationContext.externalSessionId",
         "102nZHzd6OHSfGG51vsoc22gw",
     ),
+    Kind(
+        "okta_user",
+        "Okta",
+        "user login (alternateId), else user id: its sessions end together",
+        "carol@corp.example",
+    ),
     Kind("okta_api_token", "Okta", "API token id (00T…)", "00T94e3cn9kSEO3c51s5"),
     Kind("entra_session", "Microsoft", "sign-in sessionId / AADSessionId / sid claim", "<GUID>"),
     Kind(

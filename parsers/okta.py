@@ -16,6 +16,9 @@ catalog (okta-developer-docs `data/event-types.json`), okta/customer-detections
 - `transaction.detail.requestApiTokenId` is the API token that made the request
   (okta-sdk-dotnet LogTransaction); `transaction.detail` may be null or `{}`.
   `rootApiTokenId` sits beside it where logged.
+- `user.session.clear` ("Clear user session", Okta's event type catalog) names the
+  user as a `User` target (`alternateId` = login): `okta_user:<login>` revoked, which
+  ends that user's sessions started before it (the same login as `actor.alternateId`).
 - `client.ipAddress`, `client.userAgent.rawUserAgent`,
   `client.geographicalContext.country`, `securityContext.asNumber`.
 """
@@ -107,6 +110,16 @@ PARSER = Parser(
             + "), ir_id('okta_api_token', r.transaction.detail.requestApiTokenId))",
             via="r.eventType",
             principal=ACTOR,
+        ),
+        # Clearing a user's sessions ends every session they held before it.
+        CredentialRef(
+            "okta_user",
+            "revoked",
+            value="coalesce(ir_blank(item.alternateId), ir_blank(item.id))",
+            each="r.target",
+            when="item.type = 'User' AND r.eventType = 'user.session.clear'",
+            via="r.eventType",
+            principal="coalesce(ir_blank(item.alternateId), ir_blank(item.id))",
         ),
         CredentialRef(
             "okta_api_token",

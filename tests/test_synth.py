@@ -348,8 +348,9 @@ def test_the_story_of_each_leak(sample: tuple[Path, GroundTruth]) -> None:
     # the session key still works after its parent died; the backdoor once more before its delete
     assert outliving == {("ASIA", "used"): 3, ("AKIA", "used"): 1}
     assert len(aws.decoy_event_ids) == 6
+    # carol's session ends when an admin clears her sessions (user.session.clear)
     assert [(i.relation_to_parent, i.revoked) for i in okta.credentials.values()] == [
-        (None, False),
+        (None, True),
         ("system.api_token.create", True),
     ]
     assert next(iter(github.credentials.values())).revoked

@@ -242,6 +242,7 @@ class OktaChapter(Chapter):
         apps = [okta_target("AppInstance", ids.okta_id("0oa"), label) for _, label in OKTA_APPS[:4]]
         office = carol.scene(ids.okta_session())
         self.begin("okta_session:" + str(office.session), OKTA_STORY, [ATTACKER.ip, PROXY.ip])
+        self.lineage.hold("okta_session:" + str(office.session), "okta_user:" + carol.login)
         day = (self.leaked_at // DAY) * DAY
         self.okta_workdays(office, day - DAY + 15 * HOUR + 50 * MINUTE, apps)
         self.okta_decoys(carol, day + DAY + HOUR, apps[1])
@@ -268,7 +269,8 @@ class OktaChapter(Chapter):
         self.okta(t, own, "user.session.start")
         t = self.later(t, 60, 240)
         self.okta(t, own, "system.api_token.revoke", token_target, [(token_ref, "revoked")])
-        self.okta(self.later(t, 20, 60), own, "user.session.clear", [carol.actor])
+        clear = [("okta_user:" + carol.login, "revoked")]
+        self.okta(self.later(t, 20, 60), own, "user.session.clear", [carol.actor], clear)
 
     def okta_workdays(self, scene: OktaScene, ms: int, apps: list[Record]) -> None:
         """Carol signs in at the office and keeps the session for two working days."""
