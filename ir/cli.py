@@ -286,16 +286,16 @@ def show(
     Refuses when the file changed since ingest.
     Example: ir show okta:7f1c2a30-8a11-11f1-9c3e-0d1e2f3a4b01
     """
-    from ir.evidence import EvidenceError, UnknownEvent
+    from ir.evidence import EvidenceError, UnknownEvent, raw_text
 
     with _open(case, read_only=True) as opened:
         try:
-            record = opened.raw_record(event)
+            text = raw_text(opened.connection, event)
         except UnknownEvent as error:
             raise fail(str(error), 3) from None
         except EvidenceError as error:
             raise fail(str(error)) from None
-    sys.stdout.write(render.to_json(record) + "\n")
+    sys.stdout.write(render.json_safe(render.indent_json(text)) + "\n")
 
 
 @app.command()

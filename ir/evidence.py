@@ -11,12 +11,12 @@ the record there no longer hashes to the event's content.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 import pandas as pd
 
 from ir.formats import Layout, reader_sql, salvage
@@ -77,7 +77,18 @@ class _Pointer:
 
 
 def raw_record(connection: duckdb.DuckDBPyConnection, event: str) -> dict[str, Any]:
-    """The vendor record behind `event` as the evidence file holds it.
+    """The vendor record behind `event` as the evidence file holds it (see `raw_text`)."""
+    try:
+        value = json.loads(raw_text(connection, event))
+    except RecursionError:
+        raise EvidenceError(
+            f"{event}: the record is nested too deeply for Python; `ir show` prints its text"
+        ) from None
+    return value if isinstance(value, dict) else {"record": value}
+
+
+def raw_text(connection: duckdb.DuckDBPyConnection, event: str) -> str:
+    """The JSON text of the vendor record behind `event`, re-read from its evidence file.
 
     `event` is `<source>:<source_event_id>`, an `event_key`, or `<file>#<record>` (the
     `evidence` column of a trace or timeline).
@@ -103,8 +114,7 @@ def raw_record(connection: duckdb.DuckDBPyConnection, event: str) -> dict[str, A
             f"{where}: the record there is not the one ingested (another content hash);"
             " was the case made by another version of ir's readers?"
         )
-    value = orjson.loads(text)
-    return value if isinstance(value, dict) else {"record": value}
+    return text
 
 
 def _resolve(connection: duckdb.DuckDBPyConnection, event: str) -> _Pointer:

@@ -27,6 +27,9 @@ FORMATS = ("table", "json", "csv")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # C0/C1 controls (ANSI escapes, CR, BEL, BS), zero-width and bidirectional marks (Trojan Source).
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+_JSON_UNPRINTABLE = re.compile(
+    "[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]"
+)  # JSON escapes C0
 
 
 def iso(value: Any) -> str | None:
@@ -61,7 +64,47 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def to_json(data: Any) -> str:
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    return json_safe(
+        orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    )
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+
+
+def indent_json(text: str, step: int = 2) -> str:
+    """Valid JSON text re-indented token by token: numbers stay exactly as logged (no
+    float or 64-bit limits) and any depth works (no recursion; indentation stops
+    deepening after 64 levels, so hostile nesting cannot blow the output up)."""
+    tokens = _JSON_TOKEN.findall(text)
+    out: list[str] = []
+    depth = 0
+
+    def newline() -> str:
+        return "\n" + " " * step * min(depth, 64)
+
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        previous = tokens[index - 1] if index else ""
+        if token in ("{", "[") and following not in ("}", "]"):
+            depth += 1
+            out.append(token + newline())
+        elif token in ("}", "]") and previous not in ("{", "["):
+            depth -= 1
+            out.append(newline() + token)
+        elif token == ",":
+            out.append("," + newline())
+        elif token == ":":
+            out.append(": ")
+        else:
+            out.append(token)
+    return "".join(out)
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the characters a terminal would act on (C1 controls, DEL, bidi and
+    zero-width marks; JSON already escapes C0) written as \\uXXXX: the same JSON value."""
+    return _JSON_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def to_csv(rows: Iterable[Mapping[str, Any]], columns: list[str], raw: bool = False) -> str:

@@ -201,3 +201,29 @@ def test_new_commands_have_help_and_an_example() -> None:
     for command in ("verify-evidence", "show"):
         status, out, _ = run(command, "--help")
         assert status == 0 and "--case" in out and "Example: ir " in out
+
+
+def test_show_prints_hostile_records_exactly_and_safely(tmp_path: Path) -> None:
+    """Numbers beyond 64 bits or a double stay as logged, any depth prints, and the
+    characters a terminal would obey (C1 controls, bidi overrides) come out escaped."""
+    deep = "[" * 3000 + "1" + "]" * 3000
+    hostile = json.dumps({**OKTA[0], "displayMessage": "\x9b31m\u202egpj.exe"})
+    hostile = hostile[:-1] + ', "big": 123456789012345678901234567890, "huge": 1e400}'
+    deep_record = json.dumps(OKTA[1])[:-1] + f', "deep": {deep}}}'
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "okta.ndjson").write_text(hostile + "\n" + deep_record + "\n")
+    case = str(tmp_path / "c.duckdb")
+    assert run("ingest", str(logs), "--case", case)[0] == 0
+    status, out, _ = run("show", f"okta:{OKTA[0]['uuid']}", "--case", case)
+    assert status == 0 and "\x9b" not in out and "\u202e" not in out
+    assert '"displayMessage": "\\u009b31m\\u202egpj.exe"' in out
+    assert '"big": 123456789012345678901234567890' in out and '"huge": 1e400' in out
+    assert json.loads(out)["displayMessage"] == "\x9b31m\u202egpj.exe"
+    status, out, _ = run("show", f"okta:{OKTA[1]['uuid']}", "--case", case)
+    assert status == 0 and out.count("[") == 3000 + json.dumps(OKTA[1]).count("[")
+    assert max(len(line) for line in out.splitlines()) < 300  # indentation stops deepening
+    with ir.open_case(case, read_only=True) as opened:
+        assert opened.raw_record(f"okta:{OKTA[0]['uuid']}")["big"] == 123456789012345678901234567890
+        with pytest.raises(EvidenceError, match="nested too deeply for Python"):
+            opened.raw_record(f"okta:{OKTA[1]['uuid']}")
