@@ -22,7 +22,10 @@ demo: $(STAMP)
 	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format csv --out $(DEMO)/timeline.csv
 	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format md --out $(DEMO)/report.md
 	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format html --out $(DEMO)/report.html
-	@echo "timeline (Timesketch CSV): $(DEMO)/timeline.csv; breach report: $(DEMO)/report.html, $(DEMO)/report.md"
+	@echo "--- the hijacked Entra session, across sign-ins, M365 audit, Graph activity and directory audit:"
+	$(BIN)/ir trace entra_session:d9d016e1-56a6-449c-a1ef-c6d76183a272 --case $(DEMO)/case.duckdb
+	$(BIN)/ir timeline --root entra_session:d9d016e1-56a6-449c-a1ef-c6d76183a272 --case $(DEMO)/case.duckdb --format html --out $(DEMO)/entra_report.html
+	@echo "timeline (Timesketch CSV): $(DEMO)/timeline.csv; breach reports: $(DEMO)/report.html, $(DEMO)/report.md, $(DEMO)/entra_report.html"
 
 # The HTML report's screenshot test needs a headless browser: Debian's chromium,
 # installed when missing and we may (root with apt-get, as CI is); otherwise the
