@@ -134,11 +134,9 @@ def _resolve(connection: duckdb.DuckDBPyConnection, event: str) -> _Pointer:
         ).fetchone()
     path, hash_sign, number = event.rpartition("#")
     if row is None and hash_sign and number.isdigit():
-        found = connection.execute(
-            "SELECT file_id FROM evidence_files WHERE path = ?", [str(Path(path).resolve())]
-        ).fetchone()
-        if found:
-            return _Pointer(found[0], int(number), None)
+        file_id = _file_id(connection, path)
+        if file_id is not None:
+            return _Pointer(file_id, int(number), None)
     if row is None:
         # A string of no known form is not repeated: it may be a token pasted by mistake.
         shown = repr(event) if event.isdigit() or colon or hash_sign else "by that name"
@@ -147,6 +145,20 @@ def _resolve(connection: duckdb.DuckDBPyConnection, event: str) -> _Pointer:
             " or <file>#<record> as a trace's evidence column shows it"
         )
     return _Pointer(row[0], row[1], row[2])
+
+
+def _file_id(connection: duckdb.DuckDBPyConnection, path: str) -> int | None:
+    """The evidence file at `path` as a trace prints it (absolute, links kept, as ingest
+    stored it), relative, or through other links to the same file."""
+    found = connection.execute(
+        "SELECT file_id FROM evidence_files WHERE path IN (?, ?) ORDER BY file_id",
+        [path, str(Path(path).absolute())],
+    ).fetchone()
+    if found:
+        return int(found[0])
+    target = Path(path).resolve()
+    files = connection.execute("SELECT file_id, path FROM evidence_files ORDER BY file_id")
+    return next((fid for fid, stored in files.fetchall() if Path(stored).resolve() == target), None)
 
 
 def _layout(text: str) -> Layout:

@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,8 @@ def test_show_returns_each_record_as_written(layout: str, case: Case, tmp_path: 
         assert record == written[record_no]
         assert case.raw_record(event_key) == record
         assert case.raw_record(f"{tmp_path / name}#{record_no}") == record
+        relative = os.path.relpath(tmp_path / name)
+        assert case.raw_record(f"{relative}#{record_no}") == record
 
 
 def test_show_reads_csv_rows_and_envelopes(case: Case, tmp_path: Path) -> None:
@@ -227,3 +230,15 @@ def test_show_prints_hostile_records_exactly_and_safely(tmp_path: Path) -> None:
         assert opened.raw_record(f"okta:{OKTA[0]['uuid']}")["big"] == 123456789012345678901234567890
         with pytest.raises(EvidenceError, match="nested too deeply for Python"):
             opened.raw_record(f"okta:{OKTA[1]['uuid']}")
+
+
+def test_show_finds_a_file_ingested_through_a_symlink(case: Case, tmp_path: Path) -> None:
+    """Ingest stores the path as given (absolute, links kept); a trace prints it so."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "okta.ndjson").write_bytes(ndjson(OKTA))
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    case.ingest(tmp_path / "link" / "okta.ndjson")
+    (evidence,) = case.sql("SELECT path || '#2' AS e FROM evidence_files")["e"]
+    assert evidence == f"{tmp_path / 'link' / 'okta.ndjson'}#2"
+    assert case.raw_record(evidence) == OKTA[1]
+    assert case.raw_record(f"{tmp_path / 'real' / 'okta.ndjson'}#2") == OKTA[1]
