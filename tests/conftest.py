@@ -14,22 +14,9 @@ import pytest
 
 import ir
 from ir.case import Case
+from parsers.base import EVENT_COLUMNS
 
-EVENT_FIELDS = (
-    "source",
-    "source_event_id",
-    "time",
-    "action",
-    "outcome",
-    "error",
-    "actor",
-    "tenant",
-    "client_ip",
-    "user_agent",
-    "country",
-    "asn",
-    "record_no",
-)
+EVENT_FIELDS = ("source", *EVENT_COLUMNS, "record_no")
 REF_FIELDS = ("credential", "kind", "relation", "parent", "via", "principal")
 
 Rows = Callable[[Case], list[dict[str, Any]]]
