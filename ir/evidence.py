@@ -171,13 +171,12 @@ def _read(
 ) -> tuple[str | None, str | None]:
     """The record's JSON text (None when invalid, with the reason), numbered as ingest
     numbered it: DuckDB's readers, or the salvage reader when DuckDB refuses the file."""
-    records = reader_sql(layout, [(pointer.file_id, str(path))])
+    records = reader_sql(layout, [str(path)], minify=False)
     try:
+        # DuckDB keeps the readers' order through LIMIT/OFFSET: the n-th row is record n.
         row = connection.execute(
-            f"""SELECT CAST(record AS VARCHAR), reason FROM (
-                  SELECT *, dense_rank() OVER (ORDER BY doc_no, elem_no) AS record_no
-                  FROM ({records})) WHERE record_no = ? LIMIT 1""",
-            [pointer.record_no],
+            f"SELECT CAST(record AS VARCHAR), reason FROM ({records}) LIMIT 1 OFFSET ?",
+            [pointer.record_no - 1],
         ).fetchone()
     except READ_ERRORS:
         row = _salvaged(path, layout, pointer.record_no)
@@ -209,8 +208,8 @@ def _holds_event(
 def _content_hash(connection: duckdb.DuckDBPyConnection, parser: Parser, text: str) -> int | None:
     """The content hash ingest keeps for a record (over its vendor record, envelope unwrapped)."""
     one = (
-        "SELECT 1 AS file_id, 1 AS doc_no, 1 AS elem_no,"
-        " TRY_CAST(? AS JSON) AS record, NULL::VARCHAR AS reason"
+        "SELECT 'record' AS file, json(TRY_CAST(? AS JSON)) AS record, NULL::VARCHAR AS reason,"
+        " 1 AS position"
     )
     row = connection.execute(
         f"SELECT content_hash FROM ({parser.select_sql(one)}) LIMIT 1", [text]

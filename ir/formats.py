@@ -1,10 +1,13 @@
 """How records sit in a file: sniff the layout, then read records inside DuckDB.
 
-Every reader yields the same relation, `(file_id, doc_no, elem_no, record)`:
-`doc_no` is the n-th JSON document (or CSV row) of the file, `elem_no` the
-element inside a wrapper array (1 otherwise), `record` the record's JSON text,
-NULL where the bytes are not valid JSON. The record's evidence number is its
-rank by (doc_no, elem_no) inside the file.
+Every reader yields the same relation, `(file, record, reason)`, one row per
+record in evidence order (file by file, as listed; record by record, as written):
+`record` is the record's JSON text, minified (so its hash is the content's,
+whatever the file's layout or whitespace), NULL where the bytes are not valid
+JSON. DuckDB keeps that order when a query materialises the rows (insertion
+order is preserved), so a record's evidence number is its row's place among
+its file's rows; the readers need no row numbering of their own, which would
+run on one thread.
 
 DuckDB reads gz, arrays, NDJSON and CSV natively. A file DuckDB refuses as a
 whole (an array with a broken element, a truncated gz) falls back to a Python
@@ -131,49 +134,49 @@ def _document_end(text: str, position: int, depth: int) -> int | None:
     return None
 
 
-def reader_sql(layout: Layout, files: list[tuple[int, str]]) -> str:
-    """DuckDB SQL yielding (file_id, doc_no, elem_no, record) for files of one layout."""
-    paths = "[" + ", ".join(_quote(_glob_literal(path)) for _, path in files) + "]"
-    ids = (
-        "(VALUES "
-        + ", ".join(f"({fid}, {_quote(path)})" for fid, path in files)
-        + ") AS f(file_id, path)"
-    )
+def reader_sql(layout: Layout, paths: list[str], minify: bool = True) -> str:
+    """DuckDB SQL yielding `(file, record, reason)` for files of one layout, in evidence order.
+
+    `minify=False` keeps each record's text as the file holds it (for showing it);
+    wrapper elements are always as extracted."""
+    files = "[" + ", ".join(_quote(_glob_literal(path)) for path in paths) + "]"
     if layout.kind == "csv":
-        # A row is a JSON object of its columns; the reader's own columns are taken out.
+        # A row is a JSON object of its columns; the reader's own column is taken out.
         # The dialect is fixed: a short row made the sniffer fall back to one column
         # (every row rejected); now it fails the read and the salvage reader keeps the rest.
         rows = (
-            f"SELECT * FROM read_csv({paths}, all_varchar = true, header = true,"
+            f"SELECT * FROM read_csv({files}, all_varchar = true, header = true,"
             """ delim = ',', quote = '"', escape = '"',"""
-            f" filename = true, union_by_name = true) WITH ORDINALITY"
+            " filename = true, union_by_name = true)"
         )
-        row_json = "json_remove(json_remove(to_json(ir_row), '$.filename'), '$.ordinality')"
-        docs = f"SELECT filename, ordinality AS doc_no, {row_json} AS json FROM ({rows}) AS ir_row"
+        records = f"SELECT filename, json_remove(to_json(ir_row), '$.filename') AS record FROM ({rows}) AS ir_row"
     else:
         fmt = {"array": "array", "objects": "auto", "wrapper": "auto"}[layout.kind]
         options = f"format = '{fmt}', filename = true, maximum_object_size = {MAX_OBJECT_BYTES}"
         if fmt == "auto":
             options += ", ignore_errors = true"
-        docs = f"SELECT filename, ordinality AS doc_no, json FROM read_json_objects({paths}, {options}) WITH ORDINALITY"
-    if layout.kind == "wrapper":
-        key = layout.wrapper_key
-        # One parse per page: the wrapper's own type is only checked when the
-        # extraction came back empty (an empty page, or a bare record among pages).
-        elems = (
-            "CASE WHEN json IS NULL THEN [NULL::JSON] WHEN len(extracted) > 0 THEN extracted"
-            f" WHEN json_type(json, '$.{key}') = 'ARRAY' THEN [] ELSE [json] END"
-        )
+        docs = f"SELECT filename, json FROM read_json_objects({files}, {options})"
+        text = "json(json)" if minify else "json"
         records = (
-            f"SELECT filename, doc_no, unnest(elems) AS record, generate_subscripts(elems, 1) AS elem_no FROM ("
-            f"SELECT filename, doc_no, {elems} AS elems FROM ("
-            f"SELECT *, json_extract(json, '$.{key}[*]') AS extracted FROM ({docs})))"
+            _wrapper_records(docs, layout.wrapper_key or "", text)
+            if layout.kind == "wrapper"
+            else f"SELECT filename, {text} AS record FROM ({docs})"
         )
-    else:
-        records = f"SELECT filename, doc_no, 1 AS elem_no, json AS record FROM ({docs})"
+    return f"SELECT filename AS file, record, NULL::VARCHAR AS reason FROM ({records})"
+
+
+def _wrapper_records(docs: str, key: str, text: str) -> str:
+    """One row per element of each page's `key` array (extracted minified).
+
+    One parse per page: the wrapper's own type is only checked when the extraction
+    came back empty (an empty page, or a bare record among pages)."""
+    elements = (
+        "CASE WHEN json IS NULL THEN [NULL::JSON] WHEN len(extracted) > 0 THEN extracted"
+        f" WHEN json_type(json, '$.{key}') = 'ARRAY' THEN [] ELSE [{text}] END"
+    )
     return (
-        f"SELECT f.file_id, doc_no, elem_no, record, NULL::VARCHAR AS reason"
-        f" FROM ({records}) AS d JOIN {ids} ON d.filename = f.path"
+        f"SELECT filename, unnest({elements}) AS record FROM ("
+        f"SELECT *, json_extract(json, '$.{key}[*]') AS extracted FROM ({docs}))"
     )
 
 

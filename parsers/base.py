@@ -112,10 +112,11 @@ class Parser:
     fields: Structure
     event: Mapping[str, str]
     credentials: tuple[CredentialRef, ...] = ()
-    # SQL over the raw `record` JSON giving the vendor record, for per-record
+    # SQL over the `record` JSON giving the vendor record, for per-record
     # envelopes (an API wrapper around the real event); NULL when the envelope
     # holds no valid record. Content hashes are taken over the vendor record,
-    # minified, so a re-delivery in another layout or envelope is a duplicate.
+    # minified, so a re-delivery in another layout or envelope is a duplicate:
+    # extract it with `->` or json(), which minify, never as raw text.
     unwrap: str = "record"
     # A top-level key whose value — a JSON string or object — is the vendor record
     # (CloudTrail Event history's `CloudTrailEvent`, the Purview export's
@@ -129,6 +130,9 @@ class Parser:
     # credential expressions. The n-th event (n >= 2) is `<id>#<n>`; an empty or
     # NULL list still yields one event (or one reject) with `element` NULL.
     explode: str | None = None
+    # True when a window in the mapping reorders rows (e.g. one ordered by `position`,
+    # the record's place in its batch): the mapped rows are sorted back into evidence order.
+    positional: bool = False
 
     def __post_init__(self) -> None:
         missing = {"source_event_id", "time", "outcome"} - set(self.event)
@@ -139,7 +143,11 @@ class Parser:
             )
 
     def select_sql(self, records: str) -> str:
-        """SELECT mapping `records(file_id, doc_no, elem_no, record, reason)` to event rows + refs."""
+        """SELECT mapping `records(file, position, record, reason)` to event rows + refs.
+
+        `record` is minified JSON (ir.formats), so its hash is the content hash;
+        `position` is the record's place in its batch (evidence order), kept on its rows.
+        """
         structure = dict(self.fields)
         if self.envelope:
             structure[self.envelope] = "JSON"
@@ -148,7 +156,7 @@ class Parser:
         refs = ", ".join(ref.list_sql() for ref in self.credentials)
         wrapped = f'ir_first_r."{self.envelope}"' if self.envelope else "NULL::JSON"
         parsed = f"""
-  SELECT *, hash(json(vendor_record)) AS content_hash,
+  SELECT *, hash(vendor_record) AS content_hash,
          CASE WHEN ir_wrapped IS NULL THEN ir_first_r ELSE json_transform(vendor_record, '{transform}') END AS r
   FROM (
     SELECT *, CASE WHEN ir_wrapped IS NULL THEN ir_unwrapped
@@ -161,7 +169,7 @@ class Parser:
         # The reason is worked out only for records that failed: a second look at
         # the JSON costs nothing on the good ones.
         return f"""
-SELECT file_id, doc_no, elem_no, part_no, content_hash,
+SELECT file, position, part_no, content_hash,
   coalesce(reason, CASE
     WHEN record IS NULL THEN 'not valid JSON'
     WHEN vendor_record IS NULL THEN 'the record inside its envelope is not valid JSON'
@@ -170,7 +178,7 @@ SELECT file_id, doc_no, elem_no, part_no, content_hash,
   END) AS invalid_reason,
   {", ".join(EVENT_COLUMNS)}, refs
 FROM (
-SELECT file_id, doc_no, elem_no, part_no, content_hash, record, reason, vendor_record,
+SELECT file, position, part_no, content_hash, record, reason, vendor_record,
   {columns},
   flatten([{refs}]) AS refs
 FROM ({self._parts_sql(parsed)}))"""

@@ -44,7 +44,7 @@ from typing import Any
 import orjson
 
 from parsers.base import CredentialRef, Parser
-from parsers.entra_signin import dynamic, dynamic_json, field, log_time, raw
+from parsers.entra_signin import column, dynamic, dynamic_json, field, log_time
 
 REVOKING_USER = (
     "Update StsRefreshTokenValidFrom Timestamp",
@@ -102,7 +102,9 @@ def listed(name: str, structure: Any) -> str:
     )
 
 
-ACTION = f"coalesce({field('activityDisplayName', 'ActivityDisplayName')}, {raw('OperationName')})"
+ACTION = (
+    f"coalesce({field('activityDisplayName', 'ActivityDisplayName')}, {column('OperationName')})"
+)
 RESULT = f"lower({field('result', 'Result')})"
 SUCCEEDED = f"coalesce({RESULT}, 'success') = 'success'"
 TARGETS = listed("TargetResources", TARGET)
@@ -172,7 +174,7 @@ PARSER = Parser(
         "error": f"CASE WHEN NOT {SUCCEEDED} THEN coalesce({field('resultReason', 'ResultReason')},"
         f" {RESULT}) END",
         "actor": ACTOR,
-        "tenant": f"coalesce(ir_blank(r.tenantId), {raw('AADTenantId')})",
+        "tenant": f"coalesce(ir_blank(r.tenantId), {column('AADTenantId')})",
         "client_ip": f"coalesce({initiator('user.ipAddress')}, ir_blank(r.callerIpAddress))",
         "user_agent": f"ir_blank(list_filter({DETAILS}, lambda d: d.key = 'User-Agent')[1].value)",
     },

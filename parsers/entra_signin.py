@@ -76,29 +76,46 @@ def raw(path: str) -> str:
     return f"ir_blank(json_extract_string(vendor_record, '$.{keys}'))"
 
 
+# Log Analytics rows name their columns in PascalCase, which the (case-insensitive)
+# struct cannot hold beside Graph's camelCase: they are read by exact path, a parse
+# of the whole record each. Only rows with neither Graph's top-level `id` nor Azure
+# Monitor's `properties` pay for that.
+LOG_ANALYTICS = "(r.properties IS NULL AND r.id IS NULL)"
+
+
+def column(name: str, log_analytics: str = LOG_ANALYTICS) -> str:
+    """A Log Analytics column (NULL for Graph and Azure Monitor records)."""
+    return f"CASE WHEN {log_analytics} THEN {raw(name)} END"
+
+
 def dynamic(column: str, path: str) -> str:
     """A field inside a Log Analytics dynamic column, stored as an object or as JSON text."""
     text = f"json_extract_string(vendor_record, '$.\"{column}\"')"
     return (
-        f"ir_blank(CASE WHEN json_valid({text}) THEN json_extract_string({text}, '$.{path}') END)"
+        f"CASE WHEN {LOG_ANALYTICS} THEN"
+        f" ir_blank(CASE WHEN json_valid({text}) THEN json_extract_string({text}, '$.{path}') END) END"
     )
 
 
 def dynamic_json(column: str) -> str:
     """A Log Analytics dynamic column as JSON text (NULL when absent or not JSON)."""
     text = f"json_extract_string(vendor_record, '$.\"{column}\"')"
-    return f"CASE WHEN json_valid({text}) THEN {text} END"
+    return f"CASE WHEN {LOG_ANALYTICS} AND json_valid({text}) THEN {text} END"
 
 
-def portal_time(column: str) -> str:
+def portal_time(name: str, log_analytics: str = LOG_ANALYTICS) -> str:
     """A Log Analytics portal CSV datetime (`<Column> [UTC]`, US format, UTC)."""
-    value = f"json_extract_string(vendor_record, '$.\"{column} [UTC]\"')"
-    return f"CAST(try_strptime(trim({value}), {PORTAL_TIME_FORMATS}) AS TIMESTAMPTZ)"
+    value = f"json_extract_string(vendor_record, '$.\"{name} [UTC]\"')"
+    return (
+        f"CASE WHEN {log_analytics} THEN"
+        f" CAST(try_strptime(trim({value}), {PORTAL_TIME_FORMATS}) AS TIMESTAMPTZ) END"
+    )
 
 
-def log_time(*columns: str) -> str:
+def log_time(*columns: str, log_analytics: str = LOG_ANALYTICS) -> str:
     """The first of Log Analytics datetime columns, as JSON or as portal CSV."""
-    parts = [f"ir_time({raw(c)})" for c in columns] + [portal_time(c) for c in columns]
+    parts = [f"ir_time({column(c, log_analytics)})" for c in columns]
+    parts += [portal_time(c, log_analytics) for c in columns]
     return ", ".join(parts)
 
 
@@ -107,9 +124,9 @@ def mapped(expression: str, mapping: Mapping[str, str]) -> str:
     return f"(CASE {expression} {cases} END)"
 
 
-def field(path: str, column: str) -> str:
+def field(path: str, name: str) -> str:
     """Graph / Azure Monitor `properties.<path>` (camelCase), else the Log Analytics column."""
-    return f"coalesce(ir_blank(r.properties.{path}), ir_blank(r.{path}), {raw(column)})"
+    return f"coalesce(ir_blank(r.properties.{path}), ir_blank(r.{path}), {column(name)})"
 
 
 SIGN_IN = {
@@ -153,11 +170,11 @@ FEDERATED_ID = field("federatedCredentialId", "FederatedCredentialId")
 PRINCIPAL = f"coalesce({UPN}, {USER_ID}, {SP_NAME}, {SP_ID}, {APP_ID})"
 CODE = (
     "coalesce(ir_blank(r.properties.status.errorCode), ir_blank(r.status.errorCode),"
-    f" ir_blank(r.resultType), {raw('ResultType')}, {dynamic('Status', 'errorCode')})"
+    f" ir_blank(r.resultType), {column('ResultType')}, {dynamic('Status', 'errorCode')})"
 )
 REASON = (
     "coalesce(ir_blank(r.properties.status.failureReason), ir_blank(r.status.failureReason),"
-    f" ir_blank(r.resultDescription), {raw('ResultDescription')},"
+    f" ir_blank(r.resultDescription), {column('ResultDescription')},"
     f" {dynamic('Status', 'failureReason')})"
 )
 SUCCEEDED = f"lower({CODE}) IN ('0', 'success')"
@@ -167,7 +184,7 @@ EVENT_TYPE = "coalesce(r.properties.signInEventTypes, r.signInEventTypes)[1]"
 BY_INTERACTIVE = {"true": "SignInLogs", "false": "NonInteractiveUserSignInLogs"}
 # The Azure Monitor category; Graph pages say it in signInEventTypes (beta) or isInteractive.
 CATEGORY = (
-    f"coalesce(ir_blank(r.category), {raw('Category')}, {mapped(raw('Type'), TABLES)},"
+    f"coalesce(ir_blank(r.category), {column('Category')}, {mapped(column('Type'), TABLES)},"
     f" {mapped(EVENT_TYPE, EVENT_TYPES)}, {mapped(f'lower({INTERACTIVE})', BY_INTERACTIVE)},"
     " 'Sign-in activity')"
 )
@@ -214,14 +231,14 @@ PARSER = Parser(
         " ELSE 'failure' END",
         "error": f"CASE WHEN {FAILED} THEN concat_ws(': ', {CODE}, {REASON}) END",
         "actor": PRINCIPAL,
-        "tenant": f"coalesce(ir_blank(r.tenantId), {raw('AADTenantId')},"
+        "tenant": f"coalesce(ir_blank(r.tenantId), {column('AADTenantId')},"
         f" {field('resourceTenantId', 'ResourceTenantId')},"
         f" {field('homeTenantId', 'HomeTenantId')})",
         "client_ip": f"coalesce({field('ipAddress', 'IPAddress')}, ir_blank(r.callerIpAddress))",
         "user_agent": field("userAgent", "UserAgent"),
         "country": f"coalesce(ir_blank(r.properties.location.countryOrRegion),"
         f" ir_blank(r.location.countryOrRegion), {dynamic('LocationDetails', 'countryOrRegion')},"
-        f" {raw('Location')})",
+        f" {column('Location')})",
         "asn": field("autonomousSystemNumber", "AutonomousSystemNumber"),
     },
     credentials=(

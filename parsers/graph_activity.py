@@ -26,13 +26,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from parsers.base import CredentialRef, Parser
-from parsers.entra_signin import log_time, raw
+from parsers.entra_signin import column, log_time
 
 CATEGORY = "MicrosoftGraphActivityLogs"
+# Log Analytics rows: PascalCase columns, no Azure Monitor `properties`.
+LOG_ANALYTICS = "(r.properties IS NULL)"
+# Exports spell the session in several ways (see the module notes); one parse finds them all.
+SESSION_PATHS = [
+    f"$.{path}"
+    for path in (
+        "properties.sessionId",
+        "properties.c_Sid",
+        "properties.C_Sid",
+        "properties.SessionId",
+        "SessionId",
+        "C_Sid",
+        "c_Sid",
+    )
+]
 
 
-def field(path: str, column: str) -> str:
-    return f"coalesce(ir_blank(r.properties.{path}), {raw(column)})"
+def field(path: str, name: str) -> str:
+    return f"coalesce(ir_blank(r.properties.{path}), {column(name, LOG_ANALYTICS)})"
 
 
 USER_ID = field("userId", "UserId")
@@ -42,9 +57,8 @@ STATUS = f"try_cast(coalesce({field('responseStatusCode', 'ResponseStatusCode')}
 STATUS += " ir_blank(r.resultSignature)) AS INTEGER)"
 URI = field("requestUri", "RequestUri")
 SESSION = (
-    f"coalesce({raw('properties.sessionId')}, {raw('properties.c_Sid')},"
-    f" {raw('properties.C_Sid')}, {raw('properties.SessionId')}, {raw('SessionId')},"
-    f" {raw('C_Sid')}, {raw('c_Sid')})"
+    f"ir_blank(list_filter(json_extract_string(vendor_record, {SESSION_PATHS}),"
+    " lambda v: ir_blank(v) IS NOT NULL)[1])"
 )
 
 
@@ -83,7 +97,7 @@ PARSER = Parser(
     event={
         "source_event_id": field("requestId", "RequestId"),
         "time": "coalesce(ir_time(r.time), ir_time(r.properties.timeGenerated),"
-        f" {log_time('TimeGenerated')})",
+        f" {log_time('TimeGenerated', log_analytics=LOG_ANALYTICS)})",
         # Method and path: the query string ($select, $filter, …) stays in the evidence.
         "action": f"concat_ws(' ', upper({field('requestMethod', 'RequestMethod')}),"
         f" regexp_extract({URI}, '^(?:[a-zA-Z]+://[^/]+)?([^?]*)', 1))",
@@ -92,7 +106,7 @@ PARSER = Parser(
         "error": f"CASE WHEN {STATUS} >= 400 THEN 'HTTP ' || {STATUS} END",
         "actor": PRINCIPAL,
         "tenant": f"coalesce(ir_blank(r.tenantId), ir_blank(r.properties.tenantId),"
-        f" {raw('AadTenantId')}, {raw('AADTenantId')})",
+        f" {column('AadTenantId', LOG_ANALYTICS)}, {column('AADTenantId', LOG_ANALYTICS)})",
         "client_ip": f"coalesce({field('ipAddress', 'IPAddress')}, ir_blank(r.callerIpAddress))",
         "user_agent": field("userAgent", "UserAgent"),
     },

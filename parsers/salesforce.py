@@ -60,7 +60,7 @@ IS_LOGIN = (
 )
 IS_LOGOUT = f"{EVENT_TYPE} IN ('Logout', 'LogoutEvent', 'LogoutEventStream')"
 # Evidence order inside the batch: the first row naming a pair carries the derivation.
-FIRST = "row_number() OVER (PARTITION BY {key} ORDER BY file_id, doc_no, elem_no) = 1"
+FIRST = "row_number() OVER (PARTITION BY {key} ORDER BY position) = 1"
 APP_FIRST = f"({APP} IS NOT NULL AND {FIRST.format(key=f'{LOGIN}, {APP}')})"
 SESSION_FIRST = f"({LOGIN} IS NOT NULL AND {FIRST.format(key=f'{SESSION}, {LOGIN}')})"
 
@@ -81,6 +81,7 @@ PARSER = Parser(
     unwrap="CASE WHEN json_type(record, '$.data.payload') = 'OBJECT'"
     " THEN record -> '$.data.payload' ELSE record END",
     time_field="TIMESTAMP_DERIVED / TIMESTAMP / EventDate / LoginTime / CreatedDate",
+    positional=True,
     fields={
         **{
             column: "VARCHAR"

@@ -341,12 +341,13 @@ def content_hashes(case: Case, source: str, records: list[Record]) -> list[int]:
     """The hash ingest keeps of each record's vendor content (its envelope unwrapped)."""
     texts = [json.dumps(record) for record in records]
     rows = (
-        "SELECT 1 AS file_id, n AS doc_no, 1 AS elem_no, CAST(t AS JSON) AS record, NULL AS reason"
+        "SELECT lpad(CAST(n AS VARCHAR), 9, '0') AS file, json(CAST(t AS JSON)) AS record,"
+        " NULL AS reason, n AS position"
         " FROM (SELECT unnest($1::VARCHAR[]) AS t, generate_subscripts($1::VARCHAR[], 1) AS n)"
     )
     mapped = parsers.get(source).select_sql(rows)
     found = case.connection.execute(
-        f"SELECT doc_no, content_hash FROM ({mapped}) WHERE part_no = 1 ORDER BY doc_no", [texts]
+        f"SELECT file, content_hash FROM ({mapped}) WHERE part_no = 1 ORDER BY file", [texts]
     ).fetchall()
     return [int(digest) for _, digest in found]
 

@@ -121,6 +121,33 @@ def test_every_layout_loads_every_record_in_order(layout: str, case: Case, tmp_p
     assert case.connection.execute("SELECT layout FROM evidence_files").fetchone() == (stored,)
 
 
+@pytest.mark.parametrize("layout", ["ndjson-gz", "wrapper-gz"])
+def test_a_large_batch_read_in_parallel_numbers_each_record_by_its_place(
+    layout: str, case: Case, tmp_path: Path
+) -> None:
+    """Records are numbered by where DuckDB's readers put them: many files of thousands of
+    records are read by several threads at once, and each must keep its file and line."""
+    name, render, _ = LAYOUTS[layout]
+    case.connection.execute("SET threads = 4")
+    expected = {}
+    for file_no in range(24):
+        records = [
+            {**CT[line % len(CT)], "eventID": f"{file_no}-{line}"}
+            for line in range(500 + 97 * file_no)
+        ]
+        path = write(tmp_path / f"{file_no:02d}-{name}", render(records))
+        expected[str(path.absolute())] = [(n, r["eventID"]) for n, r in enumerate(records, 1)]
+    reports = case.ingest(tmp_path)
+    assert {r.loaded for r in reports} != {0} and len({r.file for r in reports}) == 24
+    for report in reports:
+        got = case.connection.execute(
+            """SELECT record_no, source_event_id FROM events JOIN evidence_files USING (file_id)
+               WHERE path = ? ORDER BY record_no""",
+            [report.file],
+        ).fetchall()
+        assert got == expected[report.file]
+
+
 def test_bom_and_crlf_are_read(case: Case, tmp_path: Path) -> None:
     path = write(tmp_path / "trail.ndjson", "\ufeff" + ndjson(CT[:3]).replace("\n", "\r\n"))
     assert counts(case.ingest(path)[0]) == (3, 3, 0, 0)
