@@ -33,6 +33,17 @@ SELECT c.parent, c.credential, c.kind, c.via, c.event_key, e.source, e.source_ev
 FROM credential_refs c JOIN events e USING (event_key)
 WHERE c.relation = 'issued' AND c.parent IS NOT NULL AND e.outcome <> 'failure'
 """
+# One generation, in two index lookups: the issued refs whose `follow` column names
+# the frontier, then their events. Each scan carries no filter but its indexed key's:
+# another filter on the same scan, or a join, made DuckDB read the whole table.
+_GENERATION_REFS_SQL = """
+SELECT parent, credential, kind, via, event_key, relation FROM credential_refs
+WHERE {follow} IN (SELECT unnest(?::VARCHAR[]))
+"""
+_GENERATION_EVENTS_SQL = """
+SELECT event_key, source, source_event_id, time, outcome FROM events
+WHERE event_key IN (SELECT unnest(?::BIGINT[]))
+"""
 
 
 def descendant_edges(connection: duckdb.DuckDBPyConnection, roots: Iterable[str]) -> pd.DataFrame:
@@ -52,9 +63,7 @@ def _walk(
     frontier = list(seen)
     found: list[pd.DataFrame] = []
     while frontier:
-        edges = connection.execute(
-            f"{_EDGES_SQL} AND c.{follow} IN (SELECT unnest(?::VARCHAR[]))", [frontier]
-        ).fetchdf()
+        edges = _generation(connection, follow, frontier)
         if edges.empty:
             break
         found.append(edges)
@@ -65,6 +74,19 @@ def _walk(
     return pd.concat(found, ignore_index=True).drop_duplicates(
         ["event_key", "credential", "parent"]
     )
+
+
+def _generation(
+    connection: duckdb.DuckDBPyConnection, follow: str, frontier: list[str]
+) -> pd.DataFrame:
+    refs = connection.execute(_GENERATION_REFS_SQL.format(follow=follow), [frontier]).fetchdf()
+    refs = refs[(refs["relation"] == "issued") & refs["parent"].notna()]
+    if refs.empty:
+        return pd.DataFrame(columns=EDGE_COLUMNS)
+    keys = sorted({int(key) for key in refs["event_key"]})
+    events = connection.execute(_GENERATION_EVENTS_SQL, [keys]).fetchdf()
+    edges = refs.merge(events[events["outcome"] != "failure"], on="event_key")
+    return edges[EDGE_COLUMNS]
 
 
 def build_graph(edges: pd.DataFrame, nodes: pd.DataFrame | None = None) -> nx.MultiDiGraph:

@@ -336,8 +336,9 @@ def _stage(
     """Read the batch's records into `ir_records`, map them into `ir_mapped`, number them.
 
     Both tables are written in parallel and keep the readers' evidence order, so a
-    record's rowid in `ir_records` is its place in the batch (`position`) and its number
-    is its distance from its file's first record: no sort, no window. Mapping from a
+    record's rowid in `ir_records` is its place in the batch (`position`), its number
+    is its distance from its file's first record, and an event's `row_no` (its rowid
+    in `ir_mapped`, from 0) orders the batch's events: no sort, no window. Mapping from a
     table rather than from the reader also keeps DuckDB from re-expanding the readers'
     vectors inside the mapping's list lambdas (30x slower on Entra audit records)."""
     connection.execute(f"CREATE OR REPLACE TEMP TABLE ir_records AS {records}")
@@ -353,10 +354,14 @@ def _stage(
         JOIN ir_batch_files f USING (file)
         """
     )
+    # Rows written inside a transaction get rowids far above the table's (DuckDB's
+    # transaction-local storage): count from the first.
+    ((first_row,),) = connection.execute("SELECT min(rowid) FROM ir_mapped").fetchall()
     connection.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP VIEW staged AS
-        SELECT f.file_id, m.rowid AS row_no, m.position - f.first_position + 1 AS record_no,
+        SELECT f.file_id, m.rowid - {int(first_row or 0)} AS row_no,
+               m.position - f.first_position + 1 AS record_no,
                m.* EXCLUDE (file, position),
                m.invalid_reason IS NULL AND m.time IS NOT NULL AS valid
         FROM ir_mapped m JOIN ir_file_rows f USING (file)

@@ -85,3 +85,15 @@ CREATE TABLE IF NOT EXISTS journal (
     status   VARCHAR NOT NULL,
     detail   VARCHAR
 );
+
+-- The trace's lookups: a credential's refs (also by its lower-case id, as user-wide
+-- revocations are matched), the children it issued (by parent), their events (by
+-- event_key), and who used an IP before (by client_ip). ART indexes turn each into a
+-- point lookup, so a trace reads what it returns rather than the case
+-- (tests/test_query_plans.py keeps the plans on them). In step with ir/case.py
+-- MIGRATIONS (schema 2).
+CREATE INDEX IF NOT EXISTS events_event_key ON events (event_key);
+CREATE INDEX IF NOT EXISTS events_client_ip ON events (client_ip);
+CREATE INDEX IF NOT EXISTS credential_refs_credential ON credential_refs (credential);
+CREATE INDEX IF NOT EXISTS credential_refs_credential_lower ON credential_refs (lower(credential));
+CREATE INDEX IF NOT EXISTS credential_refs_parent ON credential_refs (parent);

@@ -80,33 +80,54 @@ PLACE_COLUMNS = [
 ]
 ANCESTOR_COLUMNS = ["id", "parent", "relation_to_parent", "source", "source_event_id", "time"]
 
+# A credential's refs, then their events, then those events' evidence files: three
+# lookups by index (tests/test_query_plans.py). Joined in one statement, DuckDB read
+# every event whenever the refs were few or none.
 _REFS_SQL = """
-SELECT e.time, e.source, e.source_event_id, e.action, e.actor, e.client_ip, e.user_agent,
-       c.credential, c.relation, e.outcome, f.path || '#' || e.record_no AS evidence,
-       e.error, e.tenant, e.country, e.asn, c.via, f.sha256 AS evidence_sha256,
-       c.kind, c.principal, e.event_key
-FROM credential_refs c
-JOIN events e USING (event_key)
-JOIN evidence_files f USING (file_id)
-WHERE c.credential IN (SELECT unnest(?::VARCHAR[]))
-ORDER BY e.time, e.source, e.source_event_id, c.credential, c.relation
+SELECT credential, relation, via, kind, principal, event_key FROM credential_refs
+WHERE credential IN (SELECT unnest(?::VARCHAR[]))
 """
+_EVENTS_SQL = """
+SELECT event_key, time, source, source_event_id, action, actor, client_ip, user_agent, outcome,
+       error, tenant, country, asn, file_id, record_no
+FROM events WHERE event_key IN (SELECT unnest(?::BIGINT[]))
+"""
+_FILES_SQL = "SELECT file_id, path, sha256 FROM evidence_files WHERE file_id IN (SELECT unnest(?::INTEGER[]))"
+_REFS_COLUMNS = [
+    "time",
+    "source",
+    "source_event_id",
+    "action",
+    "actor",
+    "client_ip",
+    "user_agent",
+    "credential",
+    "relation",
+    "outcome",
+    "evidence",
+    "error",
+    "tenant",
+    "country",
+    "asn",
+    "via",
+    "evidence_sha256",
+    "kind",
+    "principal",
+    "event_key",
+]
+_REFS_ORDER = ["time", "source", "source_event_id", "credential", "relation"]
 
 
 _COVERING_KIND = {
     kind: principal for principal, kinds in PRINCIPAL_REVOCATIONS.items() for kind in kinds
 }
 _COVERED_KINDS = tuple(_COVERING_KIND)
-_PRINCIPAL_REVOCATIONS_SQL = """
-SELECT e.time, e.source, e.source_event_id, e.action, e.actor, e.client_ip, e.user_agent,
-       'revoked' AS relation, e.outcome, f.path || '#' || e.record_no AS evidence,
-       e.error, e.tenant, e.country, e.asn, c.via, f.sha256 AS evidence_sha256, e.event_key,
-       lower(c.credential) AS principal_id
-FROM credential_refs c
-JOIN events e USING (event_key)
-JOIN evidence_files f USING (file_id)
-WHERE c.relation = 'revoked' AND e.outcome = 'success'
-  AND lower(c.credential) IN (SELECT unnest(?::VARCHAR[]))
+# One principal's refs by the lower-case index (ids as logged differ in case between
+# sources); relation and outcome are checked on the rows found, since another filter
+# on the scan makes DuckDB read the whole table.
+_PRINCIPAL_REFS_SQL = """
+SELECT event_key, via, relation, lower(credential) AS principal_id FROM credential_refs
+WHERE lower(credential) = ?
 """
 
 
@@ -175,7 +196,7 @@ def trace(
     """Trace `roots` (canonical ids); `query` is what the user asked for, as shown back."""
     edges = descendant_edges(connection, roots)
     closure = list(dict.fromkeys([*roots, *edges["credential"]]))
-    refs = connection.execute(_REFS_SQL, [closure]).fetchdf()
+    refs = _refs(connection, closure)
     refs = _flag_after_revocation(_with_principal_revocations(connection, refs))
     referenced = [r for r in roots if r in set(refs["credential"])]
     root = referenced[0] if referenced else roots[0]
@@ -199,6 +220,44 @@ def trace(
     )
 
 
+def _refs(connection: duckdb.DuckDBPyConnection, credentials: list[str]) -> pd.DataFrame:
+    """Every ref of `credentials` with its event and evidence pointer, in time order."""
+    refs = connection.execute(_REFS_SQL, [credentials]).fetchdf()
+    joined = refs.merge(_events(connection, refs["event_key"]), on="event_key")
+    return joined[_REFS_COLUMNS].sort_values(_REFS_ORDER, ignore_index=True)
+
+
+def _events(connection: duckdb.DuckDBPyConnection, keys: pd.Series) -> pd.DataFrame:
+    """The events of `keys`, each with its evidence pointer (`file#record`) and file hash."""
+    events = _looked_up(connection, _EVENTS_SQL, keys)
+    files = _looked_up(connection, _FILES_SQL, events["file_id"])
+    events = events.merge(files, on="file_id")
+    events["evidence"] = events["path"] + "#" + events["record_no"].astype(str)
+    return events.rename(columns={"sha256": "evidence_sha256"})
+
+
+def _principal_revocations(
+    connection: duckdb.DuckDBPyConnection, principal_ids: list[str]
+) -> pd.DataFrame:
+    """Successful revocations of the principals (ids lower-cased), with their events."""
+    found = [
+        connection.execute(_PRINCIPAL_REFS_SQL, [principal]).fetchdf()
+        for principal in principal_ids
+    ]
+    refs = pd.concat(found, ignore_index=True)
+    refs = refs[refs["relation"] == "revoked"]
+    revocations = refs.merge(_events(connection, refs["event_key"]), on="event_key")
+    return revocations[revocations["outcome"] == "success"]
+
+
+def _looked_up(connection: duckdb.DuckDBPyConnection, sql: str, keys: pd.Series) -> pd.DataFrame:
+    """Rows by key; no keys, no lookup (an empty list made DuckDB scan the whole table)."""
+    unique = sorted({int(key) for key in keys})
+    return connection.execute(
+        sql if unique else f"SELECT * FROM ({sql}) LIMIT 0", [unique]
+    ).fetchdf()
+
+
 def _with_principal_revocations(
     connection: duckdb.DuckDBPyConnection, refs: pd.DataFrame
 ) -> pd.DataFrame:
@@ -212,9 +271,7 @@ def _with_principal_revocations(
     held["principal_id"] = held.apply(
         lambda row: f"{_COVERING_KIND[row['kind']]}:{row['principal']}".lower(), axis=1
     )
-    revocations = connection.execute(
-        _PRINCIPAL_REVOCATIONS_SQL, [sorted(set(held["principal_id"]))]
-    ).fetchdf()
+    revocations = _principal_revocations(connection, sorted(set(held["principal_id"])))
     if revocations.empty:
         return refs
     first_seen = refs.groupby("credential")["time"].min().rename("first_seen")
@@ -400,18 +457,14 @@ def _new_places(
     ]
     actor_before = set()
     if pairs:
-        actor_before = {
-            (row[0], row[1])
-            for row in connection.execute(
-                """
-                SELECT DISTINCT e.client_ip, e.actor FROM events e
-                JOIN (SELECT unnest(?::VARCHAR[]) AS ip, unnest(?::VARCHAR[]) AS actor) p
-                  ON e.client_ip = p.ip AND e.actor = p.actor
-                WHERE e.time < ?
-                """,
-                [[p[0] for p in pairs], [p[1] for p in pairs], exposure],
-            ).fetchall()
-        }
+        # By the client_ip index; actor and time are checked on the rows found.
+        seen = connection.execute(
+            "SELECT client_ip, actor, min(time) AS first_time FROM events"
+            " WHERE client_ip IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+            [sorted({ip for ip, _ in pairs if isinstance(ip, str)})],
+        ).fetchall()
+        wanted = set(pairs)
+        actor_before = {(ip, actor) for ip, actor, first in seen if first < exposure} & wanted
     return [
         bool(ip) and ip not in traced_before and not any((ip, a) in actor_before for a in actors)
         for ip, actors in zip(places["client_ip"], places["actors"], strict=True)

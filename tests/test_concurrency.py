@@ -208,42 +208,68 @@ def schema_version(case: Path) -> str:
         return str(row.fetchone()[0])  # type: ignore[index]
 
 
+NOW = ir.case.SCHEMA_VERSION
+
+
 def test_an_older_case_is_migrated_even_when_opened_read_only(
     v1_case: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     step = Migration(
-        2, "analyst notes per file", "ALTER TABLE evidence_files ADD COLUMN note VARCHAR"
+        NOW + 1, "analyst notes per file", "ALTER TABLE evidence_files ADD COLUMN note VARCHAR"
     )
-    monkeypatch.setattr(ir.case, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(ir.case, "MIGRATIONS", (step,))
+    monkeypatch.setattr(ir.case, "SCHEMA_VERSION", NOW + 1)
+    monkeypatch.setattr(ir.case, "MIGRATIONS", (*ir.case.MIGRATIONS, step))
     with ir.open_case(v1_case, read_only=True) as opened:
         rows = opened.sql("SELECT note, loaded FROM evidence_files").values.tolist()
-    assert rows == [[None, 3]] and schema_version(v1_case) == "2"
+    assert rows == [[None, 3]] and schema_version(v1_case) == str(NOW + 1)
     with ir.open_case(v1_case) as opened:  # no second run of the step
         assert opened.sql("SELECT count(*) AS n FROM events")["n"][0] == 3
+
+
+def test_a_schema_1_case_gains_the_trace_indexes(v1_case: Path) -> None:
+    with duckdb.connect(str(v1_case)) as connection:
+        for index in INDEXES:
+            connection.execute(f"DROP INDEX {index}")
+        connection.execute("UPDATE case_meta SET value = '1' WHERE key = 'schema_version'")
+    with ir.open_case(v1_case, read_only=True) as opened:
+        names = opened.sql("SELECT index_name FROM duckdb_indexes() ORDER BY 1")["index_name"]
+        assert names.tolist() == sorted(INDEXES)
+        assert opened.trace("aws_access_key:AKIAAAAAAAAAAAAAAAAA").events.empty
+    assert schema_version(v1_case) == str(NOW)
+
+
+INDEXES = [
+    "credential_refs_credential",
+    "credential_refs_credential_lower",
+    "credential_refs_parent",
+    "events_client_ip",
+    "events_event_key",
+]
 
 
 def test_a_failed_migration_leaves_the_case_unchanged(
     v1_case: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     steps = (
-        Migration(2, "add a column", "ALTER TABLE events ADD COLUMN extra INTEGER"),
-        Migration(3, "a broken step", "UPDATE no_such_table SET x = 1"),
+        Migration(NOW + 1, "add a column", "ALTER TABLE events ADD COLUMN extra INTEGER"),
+        Migration(NOW + 2, "a broken step", "UPDATE no_such_table SET x = 1"),
     )
-    monkeypatch.setattr(ir.case, "SCHEMA_VERSION", 3)
-    monkeypatch.setattr(ir.case, "MIGRATIONS", steps)
+    monkeypatch.setattr(ir.case, "SCHEMA_VERSION", NOW + 2)
+    monkeypatch.setattr(ir.case, "MIGRATIONS", (*ir.case.MIGRATIONS, *steps))
     with pytest.raises(
         CaseError,
-        match=r"from schema 1 to 3 \(step 3, a broken step: .*\);"
+        match=rf"from schema {NOW} to {NOW + 2} \(step {NOW + 2}, a broken step: .*\);"
         r" the file is unchanged",
     ):
         ir.open_case(v1_case)
-    assert schema_version(v1_case) == "1"
+    assert schema_version(v1_case) == str(NOW)
     with duckdb.connect(str(v1_case), read_only=True) as connection:
         columns = connection.execute("SELECT * FROM events LIMIT 0").description
     assert "extra" not in [c[0] for c in columns]
     monkeypatch.setattr(ir.case, "MIGRATIONS", steps[1:])
-    with pytest.raises(CaseError, match=r"schema 1 is too old .* no migration to schema 2"):
+    with pytest.raises(
+        CaseError, match=rf"schema {NOW} is too old .* no migration to schema {NOW + 1}"
+    ):
         ir.open_case(v1_case)
 
 
@@ -273,7 +299,7 @@ def test_newer_damaged_and_foreign_case_files_are_refused_in_one_line(
         "empty.duckdb": "the case file is damaged or not a DuckDB database",
         "flipped.duckdb": "the case file is damaged or not a DuckDB database",
         "foreign.duckdb": "a DuckDB database but not an ir case",
-        "newer.duckdb": "case schema 99 is newer than this ir (1); upgrade ir",
+        "newer.duckdb": f"case schema 99 is newer than this ir ({NOW}); upgrade ir",
     }
     for name, message in expected.items():
         for command in (["stats"], ["trace", KEY], ["ingest", str(tmp_path / "a.ndjson")]):

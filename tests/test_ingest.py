@@ -146,6 +146,10 @@ def test_a_large_batch_read_in_parallel_numbers_each_record_by_its_place(
             [report.file],
         ).fetchall()
         assert got == expected[report.file]
+    keys = case.connection.execute("SELECT event_key FROM events ORDER BY file_id, record_no")
+    assert [key for (key,) in keys.fetchall()] == list(
+        range(1, sum(map(len, expected.values())) + 1)
+    )
 
 
 def test_bom_and_crlf_are_read(case: Case, tmp_path: Path) -> None:
