@@ -49,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format ir parsers tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --events 1000000 --events 10000000
 
 clean:
 	rm -rf $(VENV) $(DEMO) *.duckdb .pytest_cache

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ir.case import Case
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
-BATCH_BYTES = 128 * 1024 * 1024
+BATCH_BYTES = 64 * 1024 * 1024  # compressed; a batch holds its records decompressed twice
 BATCH_FILES = 512
 IGNORE_FILE = ".irignore"
 # What DuckDB raises for unreadable bytes (bad JSON, truncated gz, bad UTF-8);
