@@ -9,8 +9,11 @@ the salvage path for files DuckDB refuses as a whole.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -93,30 +96,61 @@ def ingest(
     override = _named(available, source) if source else None
     reports: list[FileReport] = []
     pending: list[_Pending] = []
-    known = _known_hashes(case)
     # absolute(), not resolve(): resolving symlinks costs a stat per path component per file.
     case_files = {case.path.absolute(), case.path.absolute().with_name(case.path.name + ".wal")}
-    for path, ignore_file in _walk(paths):
-        if path.absolute() in case_files:
-            continue  # `ir ingest .` beside the case file: the case is not evidence
+    entries = [(p, ignore) for p, ignore in _walk(paths) if p.absolute() not in case_files]
+    examined = _examine_all(
+        [p for p, ignore in entries if ignore is None], _known_hashes(case), override, available
+    )
+    taken: set[str] = set()
+    for path, ignore_file in entries:
         if ignore_file is not None:
             reports.append(
                 FileReport(str(path), None, None, skipped=True, note=f"ignored by {ignore_file}")
             )
             continue
-        report, item = _prepare_file(path, known, override, available)
+        report, item = examined[path]
+        if item and item.sha256 in taken:  # the same bytes twice in one run: load them once
+            report, item = FileReport(report.file, item.sha256, None, skipped=True), None
         reports.append(report)
         if item:
-            known.add(item.sha256)
+            taken.add(item.sha256)
             pending.append(item)
     total = sum(item.bytes for item in pending)
     done = 0
-    for batch in _batches(pending):
-        _load_batch(case, batch)
-        done += sum(item.bytes for item in batch)
-        if progress:
-            progress(done, total)
+    with _one_checkpoint(case.connection):
+        for batch in _batches(pending):
+            _load_batch(case, batch)
+            done += sum(item.bytes for item in batch)
+            if progress:
+                progress(done, total)
     return reports
+
+
+def _examine_all(
+    paths: list[Path], known: set[str], override: Parser | None, available: tuple[Parser, ...]
+) -> dict[Path, tuple[FileReport, _Pending | None]]:
+    """Hash (and sniff) the files on every core: hashlib lets go of the GIL while it hashes,
+    and on a re-ingest of 22,000 files hashing is all the work there is."""
+    with ThreadPoolExecutor(max_workers=max(os.cpu_count() or 1, 2)) as pool:
+        results = pool.map(lambda path: _prepare_file(path, known, override, available), paths)
+        return dict(zip(paths, results, strict=True))
+
+
+@contextmanager
+def _one_checkpoint(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Checkpoint once, when the ingest ends, not whenever the WAL passes DuckDB's 16 MB:
+    each checkpoint rewrote the indexes, so per-batch checkpoints cost in proportion to
+    the case (1M events: 40.8 s -> 31.0 s). Committed batches are safe in the WAL meanwhile."""
+    ((threshold,),) = connection.execute(
+        "SELECT current_setting('checkpoint_threshold')"
+    ).fetchall()
+    connection.execute("SET checkpoint_threshold = '1TB'")
+    try:
+        yield
+        connection.execute("CHECKPOINT")
+    finally:
+        connection.execute(f"SET checkpoint_threshold = '{threshold}'")
 
 
 def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
