@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 BATCH_BYTES = 64 * 1024 * 1024  # compressed; a batch holds its records decompressed twice
 BATCH_FILES = 512
+CHECKPOINT_WAL = "256MB"
 IGNORE_FILE = ".irignore"
 # What DuckDB raises for unreadable bytes (bad JSON, truncated gz, bad UTF-8);
 # anything else is a bug and propagates.
@@ -118,7 +119,7 @@ def ingest(
             pending.append(item)
     total = sum(item.bytes for item in pending)
     done = 0
-    with _one_checkpoint(case.connection):
+    with _fewer_checkpoints(case.connection):
         for batch in _batches(pending):
             _load_batch(case, batch)
             done += sum(item.bytes for item in batch)
@@ -138,14 +139,17 @@ def _examine_all(
 
 
 @contextmanager
-def _one_checkpoint(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Checkpoint once, when the ingest ends, not whenever the WAL passes DuckDB's 16 MB:
-    each checkpoint rewrote the indexes, so per-batch checkpoints cost in proportion to
-    the case (1M events: 40.8 s -> 31.0 s). Committed batches are safe in the WAL meanwhile."""
+def _fewer_checkpoints(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Checkpoint every 256 MB of WAL rather than DuckDB's 16 MB, and once at the end.
+
+    A checkpoint writes the indexes out, so at DuckDB's threshold (about one per
+    batch) its cost grew with the case; with none until the end, the WAL of a
+    10M-event ingest held 4 GB and peak RSS doubled (1.9 -> 3.7 GB). Committed
+    batches are safe in the WAL between checkpoints."""
     ((threshold,),) = connection.execute(
         "SELECT current_setting('checkpoint_threshold')"
     ).fetchall()
-    connection.execute("SET checkpoint_threshold = '1TB'")
+    connection.execute(f"SET checkpoint_threshold = '{CHECKPOINT_WAL}'")
     try:
         yield
         connection.execute("CHECKPOINT")
