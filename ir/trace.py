@@ -93,24 +93,9 @@ SELECT event_key, time, source, source_event_id, action, actor, client_ip, user_
 FROM events WHERE event_key IN (SELECT unnest(?::BIGINT[]))
 """
 _FILES_SQL = "SELECT file_id, path, sha256 FROM evidence_files WHERE file_id IN (SELECT unnest(?::INTEGER[]))"
-_REFS_COLUMNS = [
-    "time",
-    "source",
-    "source_event_id",
-    "action",
-    "actor",
-    "client_ip",
-    "user_agent",
-    "credential",
-    "relation",
-    "outcome",
-    "evidence",
-    "error",
-    "tenant",
-    "country",
-    "asn",
-    "via",
-    "evidence_sha256",
+# The event columns as read (the after_* flags are worked out later), plus what
+# the trace needs of each ref.
+_REFS_COLUMNS = [c for c in EVENT_COLUMNS if not c.startswith("after_")] + [
     "kind",
     "principal",
     "event_key",
