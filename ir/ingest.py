@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 BATCH_BYTES = 64 * 1024 * 1024  # compressed; a batch holds its records decompressed twice
-BATCH_FILES = 512
+BATCH_FILES = 4096  # many small files (5-minute CloudTrail deliveries) batch together
 CHECKPOINT_WAL = "256MB"
 IGNORE_FILE = ".irignore"
 # What DuckDB raises for unreadable bytes (bad JSON, truncated gz, bad UTF-8);
