@@ -255,6 +255,24 @@ def test_reingesting_the_same_file_adds_nothing(case: Case, tmp_path: Path) -> N
     assert case.connection.execute("SELECT count(*) FROM evidence_files").fetchone() == (1,)
 
 
+def test_the_same_new_bytes_twice_in_one_run_load_once(case: Case, tmp_path: Path) -> None:
+    first = write(tmp_path / "a.ndjson", ndjson(CT))
+    second = write(tmp_path / "b.ndjson", first.read_bytes())
+    loaded, skipped = case.ingest(first, second)
+    assert counts(loaded) == (11, 11, 0, 0) and skipped.skipped and skipped.loaded == 0
+    assert skipped.sha256 == loaded.sha256
+
+
+def test_an_ingest_checkpoints_once_and_restores_the_setting(case: Case, tmp_path: Path) -> None:
+    """Batches commit to the WAL; the ingest ends with a checkpoint and DuckDB's own threshold."""
+    setting = "SELECT current_setting('checkpoint_threshold')"
+    before = case.connection.execute(setting).fetchone()
+    case.ingest(write(tmp_path / "trail.ndjson", ndjson(CT)))
+    assert case.connection.execute(setting).fetchone() == before == ("16.0 MiB",)
+    wal = case.path.with_name(case.path.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
 def test_same_records_in_another_file_and_layout_are_duplicates(case: Case, tmp_path: Path) -> None:
     case.ingest(write(tmp_path / "trail.ndjson", ndjson(CT[:6])))
     (report,) = case.ingest(
