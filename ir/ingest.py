@@ -1,9 +1,10 @@
 """Files -> case: walk, hash, skip what is in already, detect, map in DuckDB, load.
 
-Per batch of files of one source and layout, one SQL statement reads and maps
-every record; loading, numbering, de-duplication and rejects are set operations
-on that result. Python touches files (hash, sniff) and never records, except in
-the salvage path for files DuckDB refuses as a whole.
+Per batch of files of one source and layout, one statement reads every record
+(on every core, in evidence order) and one maps them; numbering, de-duplication,
+rejects and loading are set operations on that result. Python touches files
+(hash, sniff) and never records, except in the salvage path for files DuckDB
+refuses as a whole.
 """
 
 from __future__ import annotations
