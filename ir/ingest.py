@@ -334,7 +334,7 @@ def _run_batch(
     connection.execute("BEGIN TRANSACTION")
     try:
         _register_files(connection, batch)
-        _stage(connection, parser, records(), batch)
+        _stage(connection, parser, records())
         _load_staged(connection, parser)
         _finish_files(connection, batch)
         connection.execute("COMMIT")
@@ -369,9 +369,7 @@ def _register_files(connection: duckdb.DuckDBPyConnection, batch: list[_Pending]
     )
 
 
-def _stage(
-    connection: duckdb.DuckDBPyConnection, parser: Parser, records: str, batch: list[_Pending]
-) -> None:
+def _stage(connection: duckdb.DuckDBPyConnection, parser: Parser, records: str) -> None:
     """Read the batch's records into `ir_records`, map them into `ir_mapped`, number them.
 
     Both tables are written in parallel and keep the readers' evidence order, so a
