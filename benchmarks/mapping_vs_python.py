@@ -23,7 +23,8 @@ from pathlib import Path
 import ir
 import parsers
 from ir.formats import Layout, reader_sql
-from parsers.mapping import load
+from parsers import registry
+from parsers.toml import load_mapping
 
 MAPPING = Path(parsers.__file__).parent / "mappings" / "slack.toml"
 ACTIONS = (
@@ -101,7 +102,7 @@ def main() -> None:
         mappings.mkdir()
         text = MAPPING.read_text().replace('source = "slack"', 'source = "slack_mapped"')
         (mappings / "slack_mapped.toml").write_text(text)
-        mapped, python = load(mappings / "slack_mapped.toml"), parsers.get("slack")
+        mapped, python = load_mapping(mappings / "slack_mapped.toml"), registry.get("slack")
         runs: dict[str, list[float]] = {
             k: [] for k in ("python", "mapping", "python_sql", "mapping_sql")
         }

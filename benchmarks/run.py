@@ -75,9 +75,9 @@ def objects_transform(data: Path) -> int:
     """DuckDB's own JSON reading of every field the CloudTrail parser maps, without mapping."""
     import duckdb
 
-    import parsers
+    from parsers import registry
 
-    structure = json.dumps(parsers.get("aws_cloudtrail").fields)
+    structure = json.dumps(registry.get("aws_cloudtrail").fields)
     query = f"""
         SELECT count(json_transform(rec, '{structure}').eventID)
         FROM (SELECT unnest(json_extract(json, '$.Records[*]')) AS rec

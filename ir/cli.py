@@ -22,16 +22,15 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.text import Text
 from typer.core import TyperGroup
 
-import parsers
 from ir import render
 from ir import report as reports
 from ir import timeline as timelines
 from ir.case import DAMAGE, Case, CaseError, damaged, open_case
-from ir.credentials import KINDS
 from ir.export import ExportError, export_parquet
 from ir.ingest import FileReport
 from ir.trace import Trace
-from parsers.mapping import MappingError, registry
+from parsers import registry
+from parsers.toml import MappingError
 
 
 class _Commands(TyperGroup):
@@ -146,11 +145,13 @@ def ingest(
     """
     _check_format(fmt)
     try:
-        known = [parser.name for parser in registry(mappings or [])]
+        available = registry.load(mappings or [])
+        if source:
+            available.get(source)
     except MappingError as error:
         raise fail(str(error), 2) from None
-    if source and source not in known:
-        raise fail(f"--source {source}: unknown source; known: {', '.join(known)}", 2)
+    except registry.UnknownSource as error:
+        raise fail(f"--source: {error}", 2) from None
     with _open(case) as opened, _progress() as progress:
         task = progress.add_task("ingesting", total=None)
         reports = opened.ingest(
@@ -210,7 +211,7 @@ def sources(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
             "events": int(counts.get(name, (0, 0))[1]),
             "what": _module_summary(name),
         }
-        for name in parsers.SOURCES
+        for name in registry.SOURCES
     ]
     _show(pd.DataFrame(rows), fmt, "sources")
 
@@ -302,6 +303,10 @@ def show(
 def kinds(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
     """Credential kinds ir knows (contract §1), with how many of each the case holds."""
     _check_format(fmt)
+    try:
+        known = registry.kinds()
+    except MappingError as error:
+        raise fail(str(error), 2) from None
     counts = _case_counts(
         case, "SELECT kind, count(DISTINCT credential), count(*) FROM credential_refs GROUP BY kind"
     )
@@ -313,7 +318,7 @@ def kinds(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
             "credentials": int(counts.get(k.name, (0, 0))[0]),
             "references": int(counts.get(k.name, (0, 0))[1]),
         }
-        for k in KINDS
+        for k in known
     ]
     _show(pd.DataFrame(rows), fmt, "credential kinds")
 

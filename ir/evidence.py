@@ -19,10 +19,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ir.formats import Layout, reader_sql, salvage
-from ir.ingest import READ_ERRORS, sha256_file
+from ir.formats import READ_ERRORS, Layout, reader_sql, salvage, sha256_file
+from parsers import registry
 from parsers.base import Parser
-from parsers.mapping import registry
 
 STATUSES = ("ok", "changed", "missing", "unreadable")
 COLUMNS = ["file_id", "path", "source", "status", "sha256", "current_sha256", "bytes"]
@@ -199,7 +198,7 @@ def _holds_event(
 ) -> bool:
     """The record hashes to the event's content (unchecked for file#record pointers and
     for a mapped source whose mapping is not installed here)."""
-    parser = next((p for p in registry() if p.name == source), None)
+    parser = next((p for p in registry.load().parsers if p.name == source), None)
     if pointer.content_hash is None or parser is None:
         return True
     return _content_hash(connection, parser, text) == pointer.content_hash

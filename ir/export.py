@@ -33,15 +33,17 @@ def export_parquet(connection: duckdb.DuckDBPyConnection, out: Path) -> dict[str
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     for table, query in PARTITIONED.items():
-        target = _literal(out / table)
         connection.execute(
-            f"COPY ({query}) TO {target} (FORMAT parquet, PARTITION_BY (source, date), COMPRESSION zstd)"
+            f"COPY ({query}) TO ? (FORMAT parquet, PARTITION_BY (source, date), COMPRESSION zstd)",
+            [str(out / table)],
         )
         written[table] = _count(connection, table)
     for table in WHOLE:
         (out / table).mkdir()
-        target = _literal(out / table / "part-0.parquet")
-        connection.execute(f"COPY {table} TO {target} (FORMAT parquet, COMPRESSION zstd)")
+        connection.execute(
+            f"COPY {table} TO ? (FORMAT parquet, COMPRESSION zstd)",
+            [str(out / table / "part-0.parquet")],
+        )
         written[table] = _count(connection, table)
     return written
 
@@ -49,7 +51,3 @@ def export_parquet(connection: duckdb.DuckDBPyConnection, out: Path) -> dict[str
 def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
     row = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"

@@ -17,6 +17,7 @@ salvage reader that keeps every good record and marks the rest.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -26,6 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from ir import sql
+
 # Keys under which vendors page records: CloudTrail files, Graph pages, Azure
 # Monitor exports, Salesforce SOQL, Google Reports, Slack audit logs, CloudTrail
 # LookupEvents, k8s EventList.
@@ -33,6 +38,9 @@ WRAPPER_KEYS = ("Records", "value", "records", "items", "entries", "Events")
 SNIFF_BYTES = 32 * 1024  # widened (x8) while no whole record fits
 BINARY_HEAD = 1024
 MAX_OBJECT_BYTES = 64 * 1024 * 1024  # 1 GB ran out of memory on S3-delivery files
+# What DuckDB raises for unreadable bytes (bad JSON, truncated gz, bad UTF-8);
+# anything else is a bug and propagates.
+READ_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
 
 class UnreadableFile(ValueError):
@@ -47,6 +55,17 @@ class Layout:
 
     def __str__(self) -> str:
         return f"wrapper:{self.wrapper_key}" if self.kind == "wrapper" else self.kind
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 (hex) and size, read in 1 MiB pieces."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def read_prefix(path: Path, limit: int = SNIFF_BYTES) -> tuple[bytes, bool]:
@@ -139,7 +158,7 @@ def reader_sql(layout: Layout, paths: list[str], minify: bool = True) -> str:
 
     `minify=False` keeps each record's text as the file holds it (for showing it);
     wrapper elements are always as extracted."""
-    files = "[" + ", ".join(_quote(_glob_literal(path)) for path in paths) + "]"
+    files = "[" + sql.literals(_glob_literal(path) for path in paths) + "]"
     if layout.kind == "csv":
         # A row is a JSON object of its columns; the reader's own column is taken out.
         # The dialect is fixed: a short row made the sniffer fall back to one column
@@ -172,11 +191,12 @@ def _wrapper_records(docs: str, key: str, text: str) -> str:
     came back empty (an empty page, or a bare record among pages)."""
     elements = (
         "CASE WHEN json IS NULL THEN [NULL::JSON] WHEN len(extracted) > 0 THEN extracted"
-        f" WHEN json_type(json, '$.{key}') = 'ARRAY' THEN [] ELSE [{text}] END"
+        f" WHEN json_type(json, {sql.json_path_literal([key])}) = 'ARRAY' THEN [] ELSE [{text}] END"
     )
     return (
         f"SELECT filename, unnest({elements}) AS record FROM ("
-        f"SELECT *, json_extract(json, '$.{key}[*]') AS extracted FROM ({docs}))"
+        f"SELECT *, json_extract(json, {sql.json_path_literal([key, None])}) AS extracted"
+        f" FROM ({docs}))"
     )
 
 
@@ -184,10 +204,6 @@ def _glob_literal(path: str) -> str:
     """DuckDB globs file arguments: `a*.json` would also read `ab.json`. Bracket the
     metacharacters so each path names exactly its own file."""
     return re.sub(r"([*?\[])", r"[\1]", path)
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def sample_records(prefix: bytes, layout: Layout, limit: int = 5) -> list[dict[str, Any]]:

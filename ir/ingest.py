@@ -9,7 +9,6 @@ refuses as a whole.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +24,7 @@ import pyarrow as pa
 
 from ir.formats import (
     MAX_OBJECT_BYTES,
+    READ_ERRORS,
     SNIFF_BYTES,
     Layout,
     UnreadableFile,
@@ -32,10 +32,12 @@ from ir.formats import (
     reader_sql,
     salvage,
     sample_records,
+    sha256_file,
     sniff,
 )
+from parsers import registry
 from parsers.base import Parser
-from parsers.mapping import registry
+from parsers.registry import Registry
 
 if TYPE_CHECKING:
     from ir.case import Case
@@ -45,9 +47,6 @@ BATCH_BYTES = 64 * 1024 * 1024  # compressed; a batch holds its records decompre
 BATCH_FILES = 4096  # many small files (5-minute CloudTrail deliveries) batch together
 CHECKPOINT_WAL = "256MB"
 IGNORE_FILE = ".irignore"
-# What DuckDB raises for unreadable bytes (bad JSON, truncated gz, bad UTF-8);
-# anything else is a bug and propagates.
-READ_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
 
 @dataclass
@@ -93,9 +92,11 @@ def ingest(
     progress: Progress | None = None,
     mappings: Iterable[str | Path] = (),
 ) -> list[FileReport]:
-    """`mappings`: folders of mapping files whose sources join detection after the built-ins."""
-    available = registry(mappings)
-    override = _named(available, source) if source else None
+    """`mappings`: folders of mapping files whose sources join detection after the built-ins.
+
+    Raises registry.UnknownSource for a `source` no parser or mapping has."""
+    available = registry.load(mappings)
+    override = available.get(source) if source else None
     reports: list[FileReport] = []
     pending: list[_Pending] = []
     # absolute(), not resolve(): resolving symlinks costs a stat per path component per file.
@@ -130,7 +131,7 @@ def ingest(
 
 
 def _examine_all(
-    paths: list[Path], known: set[str], override: Parser | None, available: tuple[Parser, ...]
+    paths: list[Path], known: set[str], override: Parser | None, available: Registry
 ) -> dict[Path, tuple[FileReport, _Pending | None]]:
     """Hash (and sniff) the files on every core: hashlib lets go of the GIL while it hashes,
     and on a re-ingest of 22,000 files hashing is all the work there is."""
@@ -150,12 +151,12 @@ def _fewer_checkpoints(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
     ((threshold,),) = connection.execute(
         "SELECT current_setting('checkpoint_threshold')"
     ).fetchall()
-    connection.execute(f"SET checkpoint_threshold = '{CHECKPOINT_WAL}'")
+    connection.execute("SET checkpoint_threshold = ?", [CHECKPOINT_WAL])
     try:
         yield
         connection.execute("CHECKPOINT")
     finally:
-        connection.execute(f"SET checkpoint_threshold = '{threshold}'")
+        connection.execute("SET checkpoint_threshold = ?", [threshold])
 
 
 def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
@@ -200,7 +201,7 @@ def _known_hashes(case: Case) -> set[str]:
 
 
 def _prepare_file(
-    path: Path, known: set[str], override: Parser | None, available: tuple[Parser, ...]
+    path: Path, known: set[str], override: Parser | None, available: Registry
 ) -> tuple[FileReport, _Pending | None]:
     name = str(path)
     if not path.is_file():
@@ -230,36 +231,14 @@ def _sample(path: Path) -> tuple[Layout, list[dict[str, Any]]]:
         limit *= 8
 
 
-def sha256_file(path: Path) -> tuple[str, int]:
-    """The file's SHA-256 (hex) and size, read in 1 MiB pieces."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _named(available: tuple[Parser, ...], name: str) -> Parser:
-    for parser in available:
-        if parser.name == name:
-            return parser
-    known = ", ".join(p.name for p in available)
-    raise KeyError(f"unknown source '{name}'; known sources: {known}")
-
-
-def _detect(samples: list[dict[str, Any]], available: tuple[Parser, ...]) -> Parser:
-    for record in samples:
-        for parser in available:
-            if parser.detect(record):
-                return parser
+def _detect(samples: list[dict[str, Any]], available: Registry) -> Parser:
+    parser = available.detect(samples)
+    if parser is not None:
+        return parser
     if not samples:
         raise IngestError("no complete JSON record or CSV row at the start of the file")
     raise IngestError(
-        "records match no known source (known: "
-        + ", ".join(p.name for p in available)
-        + "); use --source NAME"
+        f"records match no known source (known: {', '.join(available.names)}); use --source NAME"
     )
 
 
@@ -414,29 +393,30 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
     general rule: identical content is a duplicate, different content a new record
     named `<id>#<content hash>`. The case is probed once per batch for the batch's ids.
     """
-    source = parser.name.replace("'", "''")
+    source = parser.name
     connection.execute(
-        f"""
-        INSERT INTO rejects
-        SELECT file_id, record_no, '{source}',
-               coalesce(invalid_reason, 'no valid time in {parser.time_field}')
-        FROM staged WHERE NOT valid
         """
+        INSERT INTO rejects
+        SELECT file_id, record_no, ?, coalesce(invalid_reason, 'no valid time in ' || ?)
+        FROM staged WHERE NOT valid
+        """,
+        [source, parser.time_field],
     )
     connection.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE ir_conflicts AS
         SELECT source_event_id FROM ir_mapped
         WHERE invalid_reason IS NULL AND time IS NOT NULL
         GROUP BY source_event_id HAVING count(*) > 1
         UNION
         SELECT source_event_id FROM events
-        WHERE source = '{source}' AND source_event_id IN
+        WHERE source = ? AND source_event_id IN
           (SELECT source_event_id FROM ir_mapped WHERE invalid_reason IS NULL AND time IS NOT NULL)
-        """
+        """,
+        [source],
     )
     connection.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE ir_kept AS
         WITH g AS (
           SELECT source_event_id AS vendor_id, content_hash, min(row_no) AS first_row,
@@ -447,7 +427,7 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
         ),
         existing AS (
           SELECT source_event_id, content_hash FROM events
-          WHERE source = '{source}'
+          WHERE source = ?
             AND source_event_id IN (SELECT vendor_id FROM g UNION ALL SELECT suffixed FROM g)
         ),
         checked AS (
@@ -461,7 +441,8 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
           CASE WHEN vendor_id_taken OR row_number() OVER (PARTITION BY vendor_id, duplicate ORDER BY first_row) > 1
                THEN suffixed ELSE vendor_id END AS final_id
         FROM checked WHERE NOT duplicate
-        """
+        """,
+        [source],
     )
     ((last_key,),) = connection.execute("SELECT coalesce(max(event_key), 0) FROM events").fetchall()
     connection.execute(
@@ -475,12 +456,13 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
         """
     )
     connection.execute(
-        f"""
+        """
         INSERT INTO events
-        SELECT event_key, '{source}', final_id, time, action, coalesce(outcome, 'unknown'), error,
+        SELECT event_key, ?, final_id, time, action, coalesce(outcome, 'unknown'), error,
                actor, tenant, client_ip, user_agent, country, asn, file_id, record_no, content_hash
         FROM ir_new
-        """
+        """,
+        [source],
     )
     connection.execute(
         """

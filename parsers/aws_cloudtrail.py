@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ir import sql
 from parsers.base import CredentialRef, Parser
 
 ISSUING_CALLS = (
@@ -103,7 +104,7 @@ PARSER = Parser(
             "aws_access_key",
             "issued",
             value="r.responseElements.credentials.accessKeyId",
-            when=f"r.eventName IN {ISSUING_CALLS}",
+            when=f"r.eventName IN ({sql.literals(ISSUING_CALLS)})",
             parent=CALLER_KEY,
             via="r.eventName",
             principal="coalesce(r.responseElements.assumedRoleUser.arn,"

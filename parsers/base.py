@@ -9,11 +9,12 @@ per record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import orjson
+from ir import sql
+from ir.credentials import Kind
 
 Relation = Literal["used", "issued", "revoked"]
 Structure = Mapping[str, Any]
@@ -80,9 +81,9 @@ class CredentialRef:
 
     def struct_sql(self) -> str:
         fields = {
-            "credential": f"'{self.kind}:' || CAST(({self.value}) AS VARCHAR)",
-            "kind": f"'{self.kind}'",
-            "relation": f"'{self.relation}'",
+            "credential": f"{sql.literal(self.kind + ':')} || CAST(({self.value}) AS VARCHAR)",
+            "kind": sql.literal(self.kind),
+            "relation": sql.literal(self.relation),
             "parent": self.parent or "NULL",
             "via": self.via or "NULL",
             "principal": self.principal or "NULL",
@@ -133,6 +134,8 @@ class Parser:
     # True when a window in the mapping reorders rows (e.g. one ordered by `position`,
     # the record's place in its batch): the mapped rows are sorted back into evidence order.
     positional: bool = False
+    # Credential kinds this source adds to ir's (ir.credentials.KINDS): `ir kinds` lists them.
+    kinds: tuple[Kind, ...] = ()
 
     def __post_init__(self) -> None:
         missing = {"source_event_id", "time", "outcome"} - set(self.event)
@@ -151,20 +154,20 @@ class Parser:
         structure = dict(self.fields)
         if self.envelope:
             structure[self.envelope] = "JSON"
-        transform = orjson.dumps(structure).decode().replace("'", "''")
+        transform = sql.structure(structure)
         columns = ",\n  ".join(self._column_sql(c) for c in EVENT_COLUMNS)
         refs = ", ".join(ref.list_sql() for ref in self.credentials)
-        wrapped = f'ir_first_r."{self.envelope}"' if self.envelope else "NULL::JSON"
+        wrapped = f"ir_first_r.{sql.identifier(self.envelope)}" if self.envelope else "NULL::JSON"
         parsed = f"""
   SELECT *, hash(vendor_record) AS content_hash,
-         CASE WHEN ir_wrapped IS NULL THEN ir_first_r ELSE json_transform(vendor_record, '{transform}') END AS r
+         CASE WHEN ir_wrapped IS NULL THEN ir_first_r ELSE json_transform(vendor_record, {transform}) END AS r
   FROM (
     SELECT *, CASE WHEN ir_wrapped IS NULL THEN ir_unwrapped
                    WHEN json_type(ir_wrapped) = 'OBJECT' THEN ir_wrapped
                    WHEN json_valid(ir_wrapped ->> '$') THEN json(ir_wrapped ->> '$') END AS vendor_record
     FROM (
       SELECT *, {wrapped} AS ir_wrapped
-      FROM (SELECT *, json_transform(ir_unwrapped, '{transform}') AS ir_first_r
+      FROM (SELECT *, json_transform(ir_unwrapped, {transform}) AS ir_first_r
             FROM (SELECT *, {self.unwrap} AS ir_unwrapped FROM ({records})))))"""
         # The reason is worked out only for records that failed: a second look at
         # the JSON costs nothing on the good ones.
@@ -205,3 +208,14 @@ FROM ({self._parts_sql(parsed)}))"""
                 " END || CASE WHEN part_no > 1 THEN '#' || part_no ELSE '' END AS source_event_id"
             )
         return f"CAST(({expression}) AS VARCHAR) AS {column}"
+
+
+def explode_sql(path: Sequence[sql.PathToken], element: Structure) -> str:
+    """The list at `path` of the vendor record, each element read as `element`; one object
+    there counts as a one-element list (Google's Elastic export writes one event so)."""
+    at = sql.json_path_literal(path)
+    return (
+        f"CASE json_type(vendor_record, {at})"
+        f" WHEN 'ARRAY' THEN json_transform(vendor_record -> {at}, {sql.structure([element])})"
+        f" WHEN 'OBJECT' THEN [json_transform(vendor_record -> {at}, {sql.structure(element)})] END"
+    )

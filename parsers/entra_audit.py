@@ -41,10 +41,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
+from ir import sql
+from parsers._microsoft import column, dynamic, dynamic_json, field, log_time
 from parsers.base import CredentialRef, Parser
-from parsers.entra_signin import column, dynamic, dynamic_json, field, log_time
 
 REVOKING_USER = (
     "Update StsRefreshTokenValidFrom Timestamp",
@@ -98,7 +97,7 @@ def listed(name: str, structure: Any) -> str:
     camel = name[0].lower() + name[1:]
     return (
         f"coalesce(r.properties.{camel}, r.{camel},"
-        f" json_transform({dynamic_json(name)}, '{orjson.dumps([structure]).decode()}'))"
+        f" json_transform({dynamic_json(name)}, {sql.structure([structure])}))"
     )
 
 
@@ -136,7 +135,7 @@ def changed_keys(appearing: str, disappearing: str) -> str:
     return (
         f"flatten(list_transform({TARGETS}, lambda t: flatten(list_transform("
         "list_filter(coalesce(t.modifiedProperties, []),"
-        f" lambda p: p.displayName IN {KEY_PROPERTIES}),"
+        f" lambda p: p.displayName IN ({sql.literals(KEY_PROPERTIES)})),"
         f" lambda p: list_transform(list_filter({_key_ids(appearing)},"
         f" lambda k: NOT list_contains({_key_ids(disappearing)}, k)),"
         " lambda k: {'key': k, 'owner': coalesce(ir_blank(t.displayName), ir_blank(t.id))})))))"
@@ -205,7 +204,7 @@ PARSER = Parser(
             "revoked",
             value="coalesce(ir_blank(item.userPrincipalName), ir_blank(item.id))",
             each=TARGETS,
-            when=f"{SUCCEEDED} AND {ACTION} IN {REVOKING_USER}"
+            when=f"{SUCCEEDED} AND {ACTION} IN ({sql.literals(REVOKING_USER)})"
             " AND coalesce(lower(item.type), 'user') = 'user'",
             via=ACTION,
             principal="coalesce(ir_blank(item.userPrincipalName), ir_blank(item.id))",

@@ -45,6 +45,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ir import sql
+from parsers._microsoft import column, dynamic, field, log_time
 from parsers.base import CredentialRef, Parser
 
 CATEGORIES = (
@@ -67,66 +69,13 @@ EVENT_TYPES = {
     "servicePrincipal": "ServicePrincipalSignInLogs",
     "managedIdentity": "ManagedIdentitySignInLogs",
 }
-PORTAL_TIME_FORMATS = ["%m/%d/%Y, %I:%M:%S.%g %p", "%m/%d/%Y, %I:%M:%S %p"]
-
-
-def raw(path: str) -> str:
-    """A vendor field by exact (case-sensitive) JSON path, for names the struct cannot hold."""
-    keys = ".".join(f'"{key}"' for key in path.split("."))
-    return f"ir_blank(json_extract_string(vendor_record, '$.{keys}'))"
-
-
-# Log Analytics rows name their columns in PascalCase, which the (case-insensitive)
-# struct cannot hold beside Graph's camelCase: they are read by exact path, a parse
-# of the whole record each. Only rows with neither Graph's top-level `id` nor Azure
-# Monitor's `properties` pay for that.
-LOG_ANALYTICS = "(r.properties IS NULL AND r.id IS NULL)"
-
-
-def column(name: str, log_analytics: str = LOG_ANALYTICS) -> str:
-    """A Log Analytics column (NULL for Graph and Azure Monitor records)."""
-    return f"CASE WHEN {log_analytics} THEN {raw(name)} END"
-
-
-def dynamic(column: str, path: str) -> str:
-    """A field inside a Log Analytics dynamic column, stored as an object or as JSON text."""
-    text = f"json_extract_string(vendor_record, '$.\"{column}\"')"
-    return (
-        f"CASE WHEN {LOG_ANALYTICS} THEN"
-        f" ir_blank(CASE WHEN json_valid({text}) THEN json_extract_string({text}, '$.{path}') END) END"
-    )
-
-
-def dynamic_json(column: str) -> str:
-    """A Log Analytics dynamic column as JSON text (NULL when absent or not JSON)."""
-    text = f"json_extract_string(vendor_record, '$.\"{column}\"')"
-    return f"CASE WHEN {LOG_ANALYTICS} AND json_valid({text}) THEN {text} END"
-
-
-def portal_time(name: str, log_analytics: str = LOG_ANALYTICS) -> str:
-    """A Log Analytics portal CSV datetime (`<Column> [UTC]`, US format, UTC)."""
-    value = f"json_extract_string(vendor_record, '$.\"{name} [UTC]\"')"
-    return (
-        f"CASE WHEN {log_analytics} THEN"
-        f" CAST(try_strptime(trim({value}), {PORTAL_TIME_FORMATS}) AS TIMESTAMPTZ) END"
-    )
-
-
-def log_time(*columns: str, log_analytics: str = LOG_ANALYTICS) -> str:
-    """The first of Log Analytics datetime columns, as JSON or as portal CSV."""
-    parts = [f"ir_time({column(c, log_analytics)})" for c in columns]
-    parts += [portal_time(c, log_analytics) for c in columns]
-    return ", ".join(parts)
 
 
 def mapped(expression: str, mapping: Mapping[str, str]) -> str:
-    cases = " ".join(f"WHEN '{key}' THEN '{value}'" for key, value in mapping.items())
+    cases = " ".join(
+        f"WHEN {sql.literal(key)} THEN {sql.literal(value)}" for key, value in mapping.items()
+    )
     return f"(CASE {expression} {cases} END)"
-
-
-def field(path: str, name: str) -> str:
-    """Graph / Azure Monitor `properties.<path>` (camelCase), else the Log Analytics column."""
-    return f"coalesce(ir_blank(r.properties.{path}), ir_blank(r.{path}), {column(name)})"
 
 
 SIGN_IN = {

@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ir import sql
 from parsers.base import CredentialRef, Parser
 
 AUDIT_LOG = "google.cloud.audit.AuditLog"
@@ -134,7 +135,7 @@ PARSER = Parser(
             "gcp_sa_key",
             "issued",
             value=key_id("r.protoPayload.response.name"),
-            when=f"{METHOD} IN {KEY_CREATION} AND {SUCCEEDED}",
+            when=f"{METHOD} IN ({sql.literals(KEY_CREATION)}) AND {SUCCEEDED}",
             parent=CALLER_KEY,
             via="r.protoPayload.methodName",
             principal=key_account("r.protoPayload.response.name"),
@@ -151,7 +152,7 @@ PARSER = Parser(
             "gcp_sa_key",
             "revoked",
             value=key_id(TARGET_NAME),
-            when=f"{METHOD} IN {KEY_REMOVAL}",
+            when=f"{METHOD} IN ({sql.literals(KEY_REMOVAL)})",
             via="r.protoPayload.methodName",
             principal=key_account(TARGET_NAME),
         ),
@@ -160,7 +161,7 @@ PARSER = Parser(
             "issued",
             value=f"{CALLER} || '/' || {IMPERSONATED}",
             when=f"r.protoPayload.serviceName = 'iamcredentials.googleapis.com'"
-            f" AND {METHOD} IN {MINTING} AND {SUCCEEDED}",
+            f" AND {METHOD} IN ({sql.literals(MINTING)}) AND {SUCCEEDED}",
             parent=CALLER_KEY,
             via="r.protoPayload.methodName",
             principal=IMPERSONATED,

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ir import sql
 from parsers.base import CredentialRef, Parser
 
 CREATING = (
@@ -91,14 +92,14 @@ PARSER = Parser(
             "github_token",
             "used",
             value="r.hashed_token",
-            when=f"r.action NOT IN {CREATING + REMOVING}",
+            when=f"r.action NOT IN ({sql.literals(CREATING + REMOVING)})",
             principal="ir_blank(r.actor)",
         ),
         CredentialRef(
             "github_token",
             "issued",
             value="r.hashed_token",
-            when=f"r.action IN {CREATING} AND {SUCCEEDED}",
+            when=f"r.action IN ({sql.literals(CREATING)}) AND {SUCCEEDED}",
             via="r.action",
             principal="ir_blank(r.actor)",
         ),
@@ -106,7 +107,7 @@ PARSER = Parser(
             "github_token",
             "revoked",
             value="r.hashed_token",
-            when=f"r.action IN {REMOVING}",
+            when=f"r.action IN ({sql.literals(REMOVING)})",
             via="r.action",
             principal="ir_blank(r.actor)",
         ),

@@ -37,9 +37,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
-from parsers.base import CredentialRef, Parser
+from ir import sql
+from parsers.base import CredentialRef, Parser, explode_sql
 
 PARAMETER = {
     "name": "VARCHAR",
@@ -60,21 +59,11 @@ EVENT = {
 }
 
 
-def _events(path: str) -> str:
-    """The events at `path` of the raw record as a list: an array, or one object (Elastic)."""
-    one = orjson.dumps(EVENT).decode()
-    return (
-        f"CASE json_type(vendor_record, '{path}')"
-        f" WHEN 'ARRAY' THEN json_transform(vendor_record -> '{path}', '[{one}]')"
-        f" WHEN 'OBJECT' THEN [json_transform(vendor_record -> '{path}', '{one}')] END"
-    )
-
-
 def parameter(name: str) -> str:
     """The value of the event's parameter `name` (either shape), NULL when absent."""
     found = (
         "list_filter(coalesce(element.parameters, element.parameter), "
-        f"lambda p: p.name = '{name}')[1]"
+        f"lambda p: p.name = {sql.literal(name)})[1]"
     )
     return f"ir_blank(coalesce(({found}).value, ({found}).intValue))"
 
@@ -129,7 +118,8 @@ PARSER = Parser(
             "metadata": {"activityId": {"timeUsec": "VARCHAR", "uniqQualifier": "VARCHAR"}},
         },
     },
-    explode=f"coalesce({_events('$.events')}, {_events('$.protoPayload.metadata.event')})",
+    explode=f"coalesce({explode_sql(('events',), EVENT)},"
+    f" {explode_sql(('protoPayload', 'metadata', 'event'), EVENT)})",
     event={
         "source_event_id": "coalesce(ir_blank(r.id.uniqueQualifier),"
         " ir_blank(r.protoPayload.metadata.activityId.uniqQualifier))",

@@ -25,8 +25,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ir import sql
+from parsers._microsoft import column, log_time
 from parsers.base import CredentialRef, Parser
-from parsers.entra_signin import column, log_time
 
 CATEGORY = "MicrosoftGraphActivityLogs"
 # Log Analytics rows: PascalCase columns, no Azure Monitor `properties`.
@@ -57,7 +58,7 @@ STATUS = f"try_cast(coalesce({field('responseStatusCode', 'ResponseStatusCode')}
 STATUS += " ir_blank(r.resultSignature)) AS INTEGER)"
 URI = field("requestUri", "RequestUri")
 SESSION = (
-    f"ir_blank(list_filter(json_extract_string(vendor_record, {SESSION_PATHS}),"
+    f"ir_blank(list_filter(json_extract_string(vendor_record, [{sql.literals(SESSION_PATHS)}]),"
     " lambda v: ir_blank(v) IS NOT NULL)[1])"
 )
 

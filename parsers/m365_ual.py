@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ir import sql
 from parsers.base import CredentialRef, Parser
 
 NAME_VALUE = [{"Name": "VARCHAR", "Value": "VARCHAR"}]
@@ -92,8 +93,8 @@ PARSER = Parser(
         "source_event_id": "r.Id",
         "time": "ir_time(r.CreationTime)",
         "action": "r.Operation",
-        "outcome": f"CASE WHEN {STATUS} IN {FAILED} THEN 'failure' ELSE 'success' END",
-        "error": f"CASE WHEN {STATUS} IN {FAILED} THEN coalesce(ir_blank(r.LogonError),"
+        "outcome": f"CASE WHEN {STATUS} IN ({sql.literals(FAILED)}) THEN 'failure' ELSE 'success' END",
+        "error": f"CASE WHEN {STATUS} IN ({sql.literals(FAILED)}) THEN coalesce(ir_blank(r.LogonError),"
         " r.ResultStatus) END",
         "actor": PRINCIPAL,
         "tenant": "ir_blank(r.OrganizationId)",

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ir import sql
 from parsers.base import CredentialRef, Parser
 
 LOGIN = "user_login"
@@ -107,14 +108,14 @@ PARSER = Parser(
             "slack_user",
             "revoked",
             value="r.entity.user.id",
-            when=f"r.action IN {USER_RESETS}",
+            when=f"r.action IN ({sql.literals(USER_RESETS)})",
             via="r.action",
         ),
         CredentialRef(
             "slack_app_install",
             "issued",
             value=APP_INSTALL,
-            when=f"r.action IN {APP_GRANTS}",
+            when=f"r.action IN ({sql.literals(APP_GRANTS)})",
             parent=f"ir_id('slack_session', {SESSION})",
             via="r.action",
             principal="ir_blank(r.entity.app.id)",
@@ -123,7 +124,7 @@ PARSER = Parser(
             "slack_app_install",
             "revoked",
             value=APP_INSTALL,
-            when=f"r.action IN {APP_REMOVALS}",
+            when=f"r.action IN ({sql.literals(APP_REMOVALS)})",
             via="r.action",
             principal="ir_blank(r.entity.app.id)",
         ),

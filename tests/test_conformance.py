@@ -7,7 +7,7 @@ own still runs them, and a test keeps the copy identical to the shared folder.
 Driven by expected.jsonl: detected source, record count, no rejects, every
 record accounted for, every listed credential id referenced. A file whose
 source has no parser yet is skipped by name, so a new parser in
-parsers.SOURCES brings its samples into play by itself. Vendor ids repeat in
+registry.SOURCES brings its samples into play by itself. Vendor ids repeat in
 these samples with different content (FIELD_NOTES §14): all of them must load.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-import parsers
 from ir.case import Case
+from parsers import registry
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "conformance"
 VENDORED = Path(__file__).resolve().parent / "conformance"
@@ -49,8 +49,8 @@ EXPECTATIONS = _expectations()
 
 @pytest.mark.parametrize("expected", EXPECTATIONS, ids=[e["file"] for e in EXPECTATIONS])
 def test_sample_loads_completely(expected: dict[str, Any], case: Case) -> None:
-    if expected["source"] not in parsers.SOURCES:
-        pytest.skip(f"no parser for source '{expected['source']}' in parsers.SOURCES yet")
+    if expected["source"] not in registry.SOURCES:
+        pytest.skip(f"no parser for source '{expected['source']}' in registry.SOURCES yet")
     (report,) = case.ingest(CONFORMANCE / expected["file"])
     assert report.error is None
     assert report.source == expected["source"]

@@ -33,10 +33,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import ir
-import parsers
 from ir.case import Case
 from ir.formats import WRAPPER_KEYS, read_prefix, salvage, sniff
 from ir.ingest import FileReport
+from parsers import registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = (".expected.jsonl", ".rejects.jsonl")
@@ -95,7 +95,7 @@ def _json_pools(source: str) -> tuple[Pool, ...]:
 
 
 def _csv_sources() -> list[str]:
-    return [s for s in parsers.SOURCES if any(p.kind == "csv" for p in pools(s))]
+    return [s for s in registry.SOURCES if any(p.kind == "csv" for p in pools(s))]
 
 
 # --- mutations ----------------------------------------------------------------------------
@@ -345,7 +345,7 @@ def content_hashes(case: Case, source: str, records: list[Record]) -> list[int]:
         " NULL AS reason, n AS position"
         " FROM (SELECT unnest($1::VARCHAR[]) AS t, generate_subscripts($1::VARCHAR[], 1) AS n)"
     )
-    mapped = parsers.get(source).select_sql(rows)
+    mapped = registry.get(source).select_sql(rows)
     found = case.connection.execute(
         f"SELECT file, content_hash FROM ({mapped}) WHERE part_no = 1 ORDER BY file", [texts]
     ).fetchall()
@@ -378,7 +378,7 @@ def ingest_hostile(hostile: Hostile) -> None:
         check_reingest_adds_nothing(case, folder, hostile, report)
 
 
-@pytest.mark.parametrize("source", parsers.SOURCES)
+@pytest.mark.parametrize("source", registry.SOURCES)
 @FUZZ
 @given(data=st.data())
 def test_mutated_records_are_rejected_or_loaded_and_good_ones_always_load(
@@ -398,7 +398,7 @@ def test_mutated_csv_rows_are_rejected_or_loaded_and_good_rows_always_load(
 
 
 @FUZZ
-@given(source=st.sampled_from(parsers.SOURCES), data=st.data())
+@given(source=st.sampled_from(registry.SOURCES), data=st.data())
 def test_a_truncated_gz_loads_every_complete_record_before_the_cut(
     source: str, data: st.DataObject
 ) -> None:

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-import parsers
 from ir.case import Case
 from ir.ingest import FileReport
+from parsers import registry
 from parsers.base import CredentialRef, Parser
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -190,11 +190,8 @@ CSV_TEXT = (
 def csv_source(monkeypatch: pytest.MonkeyPatch) -> None:
     """A tiny CSV source, registered for one test ahead of the shipped ones (salesforce reads
     these rows too)."""
-    sources = ("csv_probe", *parsers.SOURCES)
-    known = {"csv_probe": CSV_PROBE} | {name: parsers.get(name) for name in parsers.SOURCES}
-    monkeypatch.setattr(parsers, "SOURCES", sources)
-    monkeypatch.setattr(parsers, "get", known.__getitem__)
-    monkeypatch.setattr(parsers, "all_parsers", lambda: tuple(known.values()))
+    shipped = registry.built_in()
+    monkeypatch.setattr(registry, "built_in", lambda: (CSV_PROBE, *shipped))
 
 
 @pytest.mark.parametrize("name", ["ApiEvent.csv", "ApiEvent.csv.gz"])
@@ -417,7 +414,7 @@ def test_unreadable_files_are_named_and_the_others_load(case: Case, tmp_path: Pa
         "a-garbage.bin": "the content is binary, not UTF-8 text",
         "b-empty.json": "the file is empty",
         "c-unknown.json": "records match no known source (known: "
-        + ", ".join(parsers.SOURCES)
+        + ", ".join(registry.SOURCES)
         + "); use --source NAME",
         "d-trail.ndjson": None,
         "missing.json": "no such file",

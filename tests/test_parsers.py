@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import parsers
 from ir.case import Case
+from parsers import registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 Rows = Callable[[Case], list[dict[str, Any]]]
@@ -68,7 +68,7 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 CASES = [
     pytest.param(source, path, id=f"{source}/{path.name}")
-    for source in parsers.SOURCES
+    for source in registry.SOURCES
     for path in evidence_fixtures(source)
 ]
 

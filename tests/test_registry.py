@@ -1,4 +1,4 @@
-"""The registry is data: parsers/*.py, parsers.SOURCES and tests/fixtures/ must agree."""
+"""The registry is data: parsers/*.py, registry.SOURCES and tests/fixtures/ must agree."""
 
 from __future__ import annotations
 
@@ -8,34 +8,40 @@ from pathlib import Path
 
 import pytest
 
-import parsers
+from ir.credentials import KINDS, Kind
+from ir.errors import UsageError
+from parsers import registry
 from parsers.base import Parser
+from parsers.toml import MappingError
 
-PARSERS_DIR = Path(parsers.__file__).parent
+PARSERS_DIR = Path(registry.__file__).parent
 FIXTURES = Path(__file__).parent / "fixtures"
-NOT_SOURCES = {"__init__", "base", "mapping"}  # mapping: compiles sources from TOML files
+# The machinery, not sources: what a parser is, the registry, the TOML compiler;
+# `_name` modules are helpers shared by sources.
+NOT_SOURCES = {"__init__", "base", "registry", "toml"}
 GOLDEN = (".expected.jsonl", ".rejects.jsonl")
 
 
 def _modules() -> set[str]:
-    return {p.stem for p in PARSERS_DIR.glob("*.py")} - NOT_SOURCES
+    return {p.stem for p in PARSERS_DIR.glob("*.py") if not p.stem.startswith("_")} - NOT_SOURCES
 
 
 def test_every_parser_module_is_registered_and_every_source_has_a_module() -> None:
-    assert set(parsers.SOURCES) == _modules()
-    assert len(parsers.SOURCES) == len(set(parsers.SOURCES))
+    assert set(registry.SOURCES) == _modules()
+    assert len(registry.SOURCES) == len(set(registry.SOURCES))
+    assert registry.load([]).names[: len(registry.SOURCES)] == registry.SOURCES
 
 
-@pytest.mark.parametrize("source", parsers.SOURCES)
+@pytest.mark.parametrize("source", registry.SOURCES)
 def test_parser_is_named_after_its_module_and_documented(source: str) -> None:
     module = importlib.import_module(f"parsers.{source}")
-    parser = parsers.get(source)
+    parser = registry.get(source)
     assert isinstance(parser, Parser)
     assert parser.name == source
     assert (module.__doc__ or "").strip(), f"parsers/{source}.py needs a docstring"
 
 
-@pytest.mark.parametrize("source", parsers.SOURCES)
+@pytest.mark.parametrize("source", registry.SOURCES)
 def test_source_has_golden_and_bad_record_fixtures(source: str) -> None:
     folder = FIXTURES / source
     assert folder.is_dir(), f"tests/fixtures/{source}/ is missing"
@@ -49,6 +55,69 @@ def test_source_has_golden_and_bad_record_fixtures(source: str) -> None:
         assert evidence, f"{path.name} has no vendor file {name}.* beside it"
 
 
-def test_unknown_source_names_the_known_ones() -> None:
-    with pytest.raises(KeyError, match=re.escape("known sources: " + ", ".join(parsers.SOURCES))):
-        parsers.get("splunk")
+def test_unknown_source_is_one_usage_error_naming_the_known_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IR_MAPPINGS", "")
+    known = "known sources: " + ", ".join(registry.SOURCES)
+    for lookup in (lambda: registry.get("splunk"), lambda: registry.load().get("splunk")):
+        with pytest.raises(registry.UnknownSource) as raised:
+            lookup()
+        assert str(raised.value) == f"unknown source 'splunk'; {known}"
+        # A usage error (exit 2), and the KeyError callers caught before it had a type.
+        assert isinstance(raised.value, UsageError) and isinstance(raised.value, KeyError)
+        assert raised.value.exit_code == 2
+
+
+def test_detection_asks_the_sources_in_order() -> None:
+    sources = registry.load([])
+    trail = {"eventVersion": "1.08", "eventID": "e-1", "eventTime": "2026-01-01T00:00:00Z"}
+    trail |= {"eventName": "AssumeRole", "eventSource": "sts.amazonaws.com"}
+    found = sources.detect([{"msg": "not a vendor record"}, trail])
+    assert found is not None and found.name == "aws_cloudtrail"
+    assert sources.detect([{"msg": "not a vendor record"}]) is None
+
+
+def test_built_in_sources_declare_no_kind_twice() -> None:
+    names = [kind.name for kind in registry.load([]).kinds()]
+    assert len(names) == len(set(names))
+    assert registry.load([]).kinds()[: len(KINDS)] == KINDS
+
+
+ACME_KIND = """
+source = "acme_idp"
+[detect]
+keys = ["$.activityId"]
+[event]
+time = "$.at"
+[[kinds]]
+name = "acme_session"
+vendor = "Acme"
+value = "session id as logged"
+[[credentials]]
+kind = "acme_session"
+relation = "used"
+value = "$.session"
+"""
+
+
+def test_a_mapping_declares_a_kind_that_ir_kinds_then_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "acme.toml").write_text(ACME_KIND)
+    monkeypatch.setenv("IR_MAPPINGS", str(tmp_path))
+    declared = Kind("acme_session", "Acme", "session id as logged", "")
+    assert registry.kinds() == (*KINDS, declared)
+    assert registry.get("acme_idp").kinds == (declared,)
+
+
+@pytest.mark.parametrize(
+    ("name", "declarer"), [("okta_session", "ir"), ("acme_session", "acme_idp")]
+)
+def test_a_kind_is_declared_once(tmp_path: Path, name: str, declarer: str) -> None:
+    (tmp_path / "a.toml").write_text(ACME_KIND)
+    again = ACME_KIND.replace('"acme_idp"', '"acme_two"').replace('"acme_session"', f'"{name}"')
+    (tmp_path / "b.toml").write_text(again)
+    message = f"b.toml: kinds[0]: kind '{name}' is already declared by {declarer}"
+    with pytest.raises(MappingError, match=re.escape(message)):
+        registry.load([tmp_path])

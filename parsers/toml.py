@@ -2,12 +2,15 @@
 
 A responder who meets a log `ir` does not know writes a mapping: how to
 recognise a record, the JSON path of each event column, the credential
-references a record carries. `load` compiles it into the same declarative
-`Parser` a module writes (the `json_transform` structure is derived from the
-paths), so the same one-SELECT-per-batch SQL runs. `ir ingest --mappings DIR`,
-`$IR_MAPPINGS` (folders separated by the OS path separator) or
-`~/.config/ir/mappings/` (under `$XDG_CONFIG_HOME` when set) hold the files;
-their sources are detected after the built-in ones.
+references a record carries. `load_mapping` compiles it into the same
+declarative `Parser` a module writes (the `json_transform` structure is derived
+from the paths), so the same one-SELECT-per-batch SQL runs. Where the files are
+found, and in which order their sources are detected: parsers/registry.py.
+
+Everything a mapping says reaches SQL as a literal, a quoted identifier or a JSON
+path (ir.sql), never as SQL text; what DuckDB would refuse at ingest (an empty
+list of choices, a regex RE2 cannot read, two keys differing only in case) is
+refused here, with the file and the key.
 
 The format, by example (parsers/mappings/slack.toml is a complete one):
 
@@ -22,56 +25,68 @@ The format, by example (parsers/mappings/slack.toml is a complete one):
     time = "$.when"
     outcome = { when = { path = "$.ok", equals = "false" }, then = "failure", else = "success" }
     [[credentials]]
-    kind = "okta_session"                  # a kind listed by `ir kinds`
+    kind = "okta_session"                  # a kind listed by `ir kinds`, or one declared below
     relation = "used"                      # used | issued | revoked
     value = "$.session.id"
     # when, parent = { kind, value }, via, principal, each = "$.targets" are optional
+    [[kinds]]                              # optional: credential kinds this source adds
+    name = "my_idp_session"
+    vendor = "My IdP"
+    value = "session id as logged"         # what the value is; `example` is optional
 
-A value is a JSON path (`$.a.b`, `$.a["dotted.key"]`, `$.list[0]` its first
-element, `$.list[*].x` the current element inside `each` / `explode`), any other
-string as a literal, a list (the first that is logged), or a table: `path` with
-optional `null_if`, `map` + `default`, `regex` (first group), `left` (first n
-characters); `join` (+ `sep`); `const`; `when` + `then` + `else`. A condition is
-a table with `path` (or `value`) and one test (`equals`, `in`, `not_in`,
-`present`, `starts_with`, `ends_with`, `differs_from`; `ignore_case`), or
-`all` / `any` (lists) / `not`; a list of conditions means all of them.
+A value is a JSON path (`$.a.b`, `$.a["dotted.key"]` — the quoted key read as a
+JSON string —, `$.list[0]` its first element, `$.list[*].x` the current element
+inside `each` / `explode`), any other string as a literal, a list (the first that
+is logged), or a table: `path` with optional `null_if`, `map` + `default`,
+`regex` (first group), `left` (first n characters); `join` (+ `sep`); `const`;
+`when` + `then` + `else`. A condition is a table with `path` (or `value`) and one
+test (`equals`, `in`, `not_in`, `present`, `starts_with`, `ends_with`,
+`differs_from`; `ignore_case`), or `all` / `any` (lists) / `not`; a list of
+conditions means all of them. Literals are compared as text: a TOML boolean as
+JSON writes it (`true`, `false`).
 """
 
 from __future__ import annotations
 
-import os
+import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import parsers
-from ir.credentials import KIND_NAMES
-from parsers.base import EVENT_COLUMNS, CredentialRef, Parser
+import duckdb
+
+from ir import sql
+from ir.credentials import KINDS, Kind
+from ir.errors import UsageError
+from parsers.base import EVENT_COLUMNS, CredentialRef, Parser, explode_sql
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10 ships no TOML reader
     import tomli as tomllib
 
-TOP_LEVEL = {"source", "detect", "event", "credentials", "explode", "time_field"}
+TOP_LEVEL = {"source", "detect", "event", "credentials", "explode", "time_field", "kinds"}
 DETECT_KEYS = {"keys", "equals", "unwrap"}
 CREDENTIAL_KEYS = {"kind", "relation", "value", "when", "parent", "via", "principal", "each"}
+KIND_KEYS = {"name", "vendor", "value", "example"}
 RELATIONS = ("used", "issued", "revoked")
 TESTS = ("equals", "in", "not_in", "present", "starts_with", "ends_with", "differs_from")
 VALUE_FORMS = ("path", "join", "const", "when")
 VALUE_OPTIONS = {"null_if", "map", "default", "regex", "left", "ignore_case", "sep", "then", "else"}
-USER_CONFIG = Path("ir") / "mappings"
+NAME = re.compile(r"[a-z][a-z0-9_]*")
+MAX_INDEX = 2**31 - 1  # a list index DuckDB takes as a number
 _TOKEN = re.compile(r'\.([A-Za-z_@][\w@$-]*)|\["((?:[^"\\]|\\.)*)"\]|\[(\*|\d+)\]')
 
 
-class MappingError(ValueError):
+class MappingError(UsageError):
     """A mapping file that cannot be compiled; the message names the file and the key."""
 
 
-Token = str | int | None  # a key, an index into a list, None = the current element ([*])
+Token = sql.PathToken  # a key, an index into a list, None = the current element ([*])
 
 
 @dataclass(frozen=True)
@@ -80,22 +95,14 @@ class JsonPath:
     tokens: tuple[Token, ...]
 
     @property
-    def duckdb(self) -> str:
-        """The path in DuckDB's JSON path syntax (for `->`, json_type)."""
-        parts = []
-        for token in self.tokens:
-            if isinstance(token, int):
-                parts.append(f"[{token}]")
-            elif token is None:
-                parts.append("[*]")
-            else:
-                parts.append('."' + token.replace('"', '\\"') + '"')
-        return "$" + "".join(parts)
+    def literal(self) -> str:
+        """The path as a SQL literal in DuckDB's JSON path syntax (for `->`, json_type)."""
+        return sql.json_path_literal(self.tokens)
 
 
-def parse_path(text: str, where: str) -> JsonPath:
-    if not text.startswith("$"):
-        raise MappingError(f"{where}: '{text}' is not a JSON path (start it with $)")
+def parse_path(text: Any, where: str) -> JsonPath:
+    if not isinstance(text, str) or not text.startswith("$"):
+        raise MappingError(f"{where}: {_shown(text)} is not a JSON path (start it with $)")
     tokens: list[Token] = []
     position = 1
     while position < len(text):
@@ -104,25 +111,49 @@ def parse_path(text: str, where: str) -> JsonPath:
             raise MappingError(
                 f"{where}: cannot read the JSON path '{text}' at '{text[position:]}'"
             )
-        key, quoted, index = match.groups()
-        if key is not None:
-            tokens.append(key)
-        elif quoted is not None:
-            tokens.append(quoted.replace('\\"', '"'))
-        else:
-            tokens.append(None if index == "*" else int(index))
+        tokens.append(_token(match, where))
         position = match.end()
     if not tokens:
         raise MappingError(f"{where}: '{text}' names the whole record, not a field")
     return JsonPath(text, tuple(tokens))
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _token(match: re.Match[str], where: str) -> Token:
+    key, quoted, index = match.groups()
+    if key is not None:
+        return str(key)
+    if quoted is not None:
+        try:
+            name = json.loads(f'"{quoted}"')
+        except json.JSONDecodeError:
+            raise MappingError(f'{where}: ["{quoted}"] is not a JSON string') from None
+        if not name:
+            raise MappingError(f'{where}: [""] names no field (an empty key)')
+        return str(name)
+    if index == "*":
+        return None
+    if int(index) > MAX_INDEX:
+        raise MappingError(f"{where}: list index {index} is out of range")
+    return int(index)
 
 
-def _literal(value: Any) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+def _shown(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, str) else f"a {type(value).__name__}"
+
+
+def _text(value: Any, where: str) -> str:
+    """A TOML scalar as the text a JSON field holds (booleans as `true` / `false`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise MappingError(
+        f"{where}: a literal is a string, a number or a boolean, not a table or list"
+    )
+
+
+def _literal(value: Any, where: str) -> str:
+    return sql.literal(_text(value, where))
 
 
 @dataclass
@@ -136,6 +167,7 @@ class _Scope:
 @dataclass
 class _Compiler:
     origin: str
+    kinds: frozenset[str]  # the kinds a credential reference may name
     structure: dict[str, Any] = field(default_factory=dict)
     explode: JsonPath | None = None
     element: dict[str, Any] = field(default_factory=dict)
@@ -182,6 +214,7 @@ class _Compiler:
             if isinstance(token, str):
                 if not isinstance(node, dict):
                     raise MappingError(f"{where}: '{token}' is read as a field of a list")
+                _check_case(node, token, where)
                 child = "VARCHAR" if last else ({} if isinstance(tokens[position + 1], str) else [])
                 existing = node.setdefault(token, child)
                 if isinstance(existing, str) != isinstance(child, str) or (
@@ -206,26 +239,29 @@ class _Compiler:
 
     @staticmethod
     def _access(variable: str, tokens: Sequence[Token]) -> str:
-        sql = variable
+        sql_text = variable
         for token in tokens:
-            sql += f"[{token + 1}]" if isinstance(token, int) else f".{_ident(str(token))}"
-        return sql
+            if isinstance(token, int):
+                sql_text += f"[{token + 1}]"
+            else:
+                sql_text += f".{sql.identifier(str(token))}"
+        return sql_text
 
     # --- values ---------------------------------------------------------------------------
 
     def value(self, spec: Any, where: str, raw: bool = False) -> str:
         """SQL for a value spec: VARCHAR, NULL when not logged."""
         if isinstance(spec, int | float):  # bool is an int too
-            return _literal(spec)
+            return _literal(spec, where)
         if isinstance(spec, str):
             if spec.startswith("$"):
-                sql = self.path_sql(parse_path(spec, where), where)
-                return sql if raw else f"ir_blank({sql})"
-            return _literal(spec)
+                sql_text = self.path_sql(parse_path(spec, where), where)
+                return sql_text if raw else f"ir_blank({sql_text})"
+            return sql.literal(spec)
         if isinstance(spec, list):
-            if not spec:
-                raise MappingError(f"{where}: an empty list names no value")
-            parts = [self.value(item, f"{where}[{n}]") for n, item in enumerate(spec)]
+            parts = [
+                self.value(item, f"{where}[{n}]") for n, item in enumerate(_nonempty(spec, where))
+            ]
             return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
         if isinstance(spec, dict):
             return self._table_value(spec, where)
@@ -241,41 +277,46 @@ class _Compiler:
             )
         form = forms[0]
         if form == "const":
-            return _literal(spec["const"])
+            return _literal(spec["const"], f"{where}.const")
         if form == "join":
-            parts = [self.value(item, f"{where}.join[{n}]") for n, item in enumerate(spec["join"])]
-            return f" || {_literal(spec.get('sep', ''))} || ".join(parts)
+            items = _nonempty(spec["join"], f"{where}.join")
+            parts = [self.value(item, f"{where}.join[{n}]") for n, item in enumerate(items)]
+            return f" || {_literal(spec.get('sep', ''), f'{where}.sep')} || ".join(parts)
         if form == "when":
             then = self.value(spec.get("then"), f"{where}.then") if "then" in spec else "NULL"
             otherwise = self.value(spec["else"], f"{where}.else") if "else" in spec else "NULL"
             return f"CASE WHEN {self.condition(spec['when'], f'{where}.when')} THEN {then} ELSE {otherwise} END"
         return self._refine(self.value(spec["path"], f"{where}.path"), spec, where)
 
-    def _refine(self, sql: str, spec: Mapping[str, Any], where: str) -> str:
+    def _refine(self, sql_text: str, spec: Mapping[str, Any], where: str) -> str:
         if "null_if" in spec:
-            blanks = ", ".join(_literal(v) for v in _as_list(spec["null_if"]))
-            sql = f"CASE WHEN {sql} IN ({blanks}) THEN NULL ELSE {sql} END"
+            choices = _nonempty(_as_list(spec["null_if"]), f"{where}.null_if")
+            blanks = ", ".join(_literal(v, f"{where}.null_if") for v in choices)
+            sql_text = f"CASE WHEN {sql_text} IN ({blanks}) THEN NULL ELSE {sql_text} END"
         if "regex" in spec:
-            sql = f"nullif(regexp_extract({sql}, {_literal(spec['regex'])}, 1), '')"
+            pattern = _regex(spec["regex"], f"{where}.regex")
+            sql_text = f"nullif(regexp_extract({sql_text}, {pattern}, 1), '')"
         if "left" in spec:
-            if not isinstance(spec["left"], int) or spec["left"] < 1:
+            count = spec["left"]
+            if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_INDEX:
                 raise MappingError(f"{where}.left: a positive number of characters")
-            sql = f"left({sql}, {spec['left']})"
+            sql_text = f"left({sql_text}, {count})"
         if "map" in spec:
-            if not isinstance(spec["map"], dict):
+            table = spec["map"]
+            if not isinstance(table, dict) or not table:
                 raise MappingError(f"{where}.map: a table of logged value = mapped value")
             fold = "upper" if spec.get("ignore_case") else ""
             cases = " ".join(
-                f"WHEN {_literal(k.upper() if fold else k)} THEN {_literal(v)}"
-                for k, v in spec["map"].items()
+                f"WHEN {sql.literal(k.upper() if fold else k)} THEN {_literal(v, f'{where}.map')}"
+                for k, v in table.items()
             )
             default = (
                 self.value(spec["default"], f"{where}.default") if "default" in spec else "NULL"
             )
-            sql = f"CASE {fold}({sql}) {cases} ELSE {default} END"
+            sql_text = f"CASE {fold}({sql_text}) {cases} ELSE {default} END"
         elif "default" in spec:
-            sql = f"coalesce({sql}, {self.value(spec['default'], f'{where}.default')})"
-        return sql
+            sql_text = f"coalesce({sql_text}, {self.value(spec['default'], f'{where}.default')})"
+        return sql_text
 
     # --- conditions -----------------------------------------------------------------------
 
@@ -288,7 +329,7 @@ class _Compiler:
             raise MappingError(f"{where}: a condition is a table (or a list of them)")
         for combinator, joiner in (("all", " AND "), ("any", " OR ")):
             if combinator in spec:
-                items = _as_list(spec[combinator])
+                items = _nonempty(_as_list(spec[combinator]), f"{where}.{combinator}")
                 parts = [
                     self.condition(item, f"{where}.{combinator}[{n}]")
                     for n, item in enumerate(items)
@@ -317,7 +358,8 @@ class _Compiler:
             subject = f"lower({subject})"
 
         def literal(value: Any) -> str:
-            return _literal(str(value).lower() if fold else value)
+            text = _text(value, f"{where}.{test}")
+            return sql.literal(text.lower() if fold else text)
 
         if test == "present":
             return f"({subject} IS {'NOT ' if operand else ''}NULL)"
@@ -326,21 +368,53 @@ class _Compiler:
             return f"({subject} IS DISTINCT FROM {f'lower({other})' if fold else other})"
         if test == "equals":
             return f"({subject} = {literal(operand)})"
+        choices = _nonempty(_as_list(operand), f"{where}.{test}")
         if test in ("in", "not_in"):
-            listed = ", ".join(literal(v) for v in _as_list(operand))
+            listed = ", ".join(literal(v) for v in choices)
             if test == "in":
                 return f"({subject} IN ({listed}))"
             return f"coalesce({subject} NOT IN ({listed}), TRUE)"
         function = test  # starts_with | ends_with
-        return (
-            "("
-            + " OR ".join(f"{function}({subject}, {literal(v)})" for v in _as_list(operand))
-            + ")"
-        )
+        return "(" + " OR ".join(f"{function}({subject}, {literal(v)})" for v in choices) + ")"
 
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def _nonempty(items: Any, where: str) -> list[Any]:
+    """A list with something in it: SQL has no empty IN (), CASE or coalesce()."""
+    if not isinstance(items, list) or not items:
+        raise MappingError(f"{where}: a list of one or more items")
+    return items
+
+
+def _check_case(node: Mapping[str, Any], key: str, where: str) -> None:
+    """DuckDB's structs name fields case-insensitively: `Id` and `id` cannot both be read."""
+    twin = next((k for k in node if k != key and k.lower() == key.lower()), None)
+    if twin is not None:
+        raise MappingError(
+            f"{where}: '{key}' and '{twin}' differ only in case; DuckDB reads a record's"
+            " fields into one struct whose names ignore case, so a mapping reads one of them"
+        )
+
+
+@cache
+def _regex_checker() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
+
+
+def _regex(pattern: Any, where: str) -> str:
+    """The pattern as a literal, once DuckDB (RE2) has read it: a bad one fails here, not
+    inside an ingest."""
+    if not isinstance(pattern, str):
+        raise MappingError(f"{where}: a regular expression is a string")
+    try:
+        _regex_checker().execute("SELECT regexp_extract('', ?, 1)", [pattern]).fetchall()
+    except duckdb.Error as error:
+        message = str(error).strip().splitlines()[0]
+        raise MappingError(f"{where}: not a regular expression DuckDB reads ({message})") from None
+    return sql.literal(pattern)
 
 
 def _check_keys(table: Any, allowed: set[str], where: str) -> Mapping[str, Any]:
@@ -354,13 +428,20 @@ def _check_keys(table: Any, allowed: set[str], where: str) -> Mapping[str, Any]:
     return table
 
 
-def compile_mapping(document: Mapping[str, Any], origin: str) -> Parser:
-    """The Parser a mapping document describes; `origin` names it in errors."""
+def compile_mapping(
+    document: Mapping[str, Any], origin: str, kinds: Mapping[str, str] | None = None
+) -> Parser:
+    """The Parser a mapping document describes; `origin` names it in errors.
+
+    `kinds`: kind name -> who declares it, the kinds its references may name besides its
+    own (default: ir's, ir.credentials.KINDS)."""
     _check_keys(document, TOP_LEVEL, origin)
     name = document.get("source")
-    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise MappingError(f'{origin}: source = "<name>" (lower case, digits, _) is required')
-    compiler = _Compiler(origin)
+    known = dict(kinds) if kinds is not None else {kind.name: "ir" for kind in KINDS}
+    declared = _kinds(document.get("kinds", []), f"{origin}: kinds", known)
+    compiler = _Compiler(origin, frozenset(known) | {kind.name for kind in declared})
     if "explode" in document:
         compiler.explode = parse_path(document["explode"], f"{origin}: explode")
         if None in compiler.explode.tokens:
@@ -379,12 +460,18 @@ def compile_mapping(document: Mapping[str, Any], origin: str) -> Parser:
     event.setdefault("outcome", "'unknown'")
     credentials = tuple(
         _credential(compiler, spec, f"{origin}: credentials[{n}]")
-        for n, spec in enumerate(document.get("credentials", []))
+        for n, spec in enumerate(
+            _as_table_list(document.get("credentials", []), f"{origin}: credentials")
+        )
     )
     detect, unwrap = _detect(document.get("detect"), f"{origin}: [detect]")
     explode = None
     if compiler.explode is not None:
-        explode = _explode_sql(compiler.explode, compiler.element or {"ir_none": "VARCHAR"})
+        element = compiler.element or {"ir_none": "VARCHAR"}
+        explode = explode_sql(compiler.explode.tokens, element)
+    time_field = document.get("time_field") or _describe(event_spec["time"])
+    if not isinstance(time_field, str):
+        raise MappingError(f"{origin}: time_field names the time's vendor fields, as text")
     return Parser(
         name=name,
         detect=detect,
@@ -392,9 +479,35 @@ def compile_mapping(document: Mapping[str, Any], origin: str) -> Parser:
         event=event,
         credentials=credentials,
         unwrap=unwrap,
-        time_field=str(document.get("time_field") or _describe(event_spec["time"])),
+        time_field=time_field,
         explode=explode,
+        kinds=declared,
     )
+
+
+def _as_table_list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise MappingError(f"{where}: a list of tables ([[…]] in TOML)")
+    return value
+
+
+def _kinds(spec: Any, where: str, known: Mapping[str, str]) -> tuple[Kind, ...]:
+    """The credential kinds a mapping declares: new names, never ir's or another source's."""
+    declared: list[Kind] = []
+    for n, table in enumerate(_as_table_list(spec, where)):
+        table = _check_keys(table, KIND_KEYS, f"{where}[{n}]")
+        name = table.get("name")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise MappingError(f'{where}[{n}]: name = "<kind>" (lower case, digits, _) is required')
+        if name in known or name in {kind.name for kind in declared}:
+            owner = known.get(name, "this mapping")
+            raise MappingError(f"{where}[{n}]: kind '{name}' is already declared by {owner}")
+        texts = {key: table.get(key, "") for key in ("vendor", "value", "example")}
+        typed = all(isinstance(text, str) for text in texts.values())
+        if not typed or not texts["vendor"] or not texts["value"]:
+            raise MappingError(f"{where}[{n}]: `vendor` and `value` are text (`example` optional)")
+        declared.append(Kind(name, texts["vendor"], texts["value"], texts["example"]))
+    return tuple(declared)
 
 
 def _time(compiler: _Compiler, spec: Any, where: str) -> str:
@@ -403,7 +516,7 @@ def _time(compiler: _Compiler, spec: Any, where: str) -> str:
         return f"ir_time({compiler.value(spec, where, raw=isinstance(spec, str))})"
     parts = [
         f"ir_time({compiler.value(item, f'{where}[{n}]', raw=isinstance(item, str))})"
-        for n, item in enumerate(spec)
+        for n, item in enumerate(_nonempty(spec, where))
     ]
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
@@ -411,9 +524,7 @@ def _time(compiler: _Compiler, spec: Any, where: str) -> str:
 def _credential(compiler: _Compiler, spec: Any, where: str) -> CredentialRef:
     spec = _check_keys(spec, CREDENTIAL_KEYS, where)
     kind, relation = spec.get("kind"), spec.get("relation")
-    if kind not in KIND_NAMES:
-        known = ", ".join(sorted(KIND_NAMES))
-        raise MappingError(f"{where}: kind '{kind}' is not one `ir kinds` lists: {known}")
+    _check_kind(compiler, kind, where)
     if relation not in RELATIONS:
         raise MappingError(f"{where}: relation is one of {', '.join(RELATIONS)}")
     if "value" not in spec:
@@ -440,6 +551,15 @@ def _credential(compiler: _Compiler, spec: Any, where: str) -> CredentialRef:
     if _find(tree, relative) is None:  # no element field is read: only the list matters
         compiler.declare((*each.tokens, 0), f"{where}.each")
     return replace(ref, each=compiler._access(variable, relative))
+
+
+def _check_kind(compiler: _Compiler, kind: Any, where: str) -> None:
+    if kind not in compiler.kinds:
+        known = ", ".join(sorted(compiler.kinds))
+        raise MappingError(
+            f"{where}: kind {_shown(kind)} is not one `ir kinds` lists, nor one this mapping"
+            f" declares under [[kinds]]: {known}"
+        )
 
 
 def _optional(
@@ -470,32 +590,21 @@ def _parent(compiler: _Compiler, spec: Any, where: str) -> str | None:
         return None
     options = spec if isinstance(spec, list) else [spec]
     parts = []
-    for n, option in enumerate(options):
+    for n, option in enumerate(_nonempty(options, where)):
         option = _check_keys(option, {"kind", "value"}, f"{where}[{n}]")
-        if option.get("kind") not in KIND_NAMES:
-            raise MappingError(f"{where}[{n}]: kind '{option.get('kind')}' is not a known kind")
+        _check_kind(compiler, option.get("kind"), f"{where}[{n}]")
         value = compiler.value(option.get("value"), f"{where}[{n}].value")
-        parts.append(f"ir_id({_literal(option['kind'])}, {value})")
+        parts.append(f"ir_id({sql.literal(option['kind'])}, {value})")
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-
-
-def _explode_sql(path: JsonPath, element: Mapping[str, Any]) -> str:
-    """The list at `path` (one object there counts as a one-element list), typed."""
-    import orjson
-
-    one = orjson.dumps(element).decode().replace("'", "''")
-    json_path = _literal(path.duckdb)
-    return (
-        f"CASE json_type(vendor_record, {json_path})"
-        f" WHEN 'ARRAY' THEN json_transform(vendor_record -> {json_path}, '[{one}]')"
-        f" WHEN 'OBJECT' THEN [json_transform(vendor_record -> {json_path}, '{one}')] END"
-    )
 
 
 def _detect(spec: Any, where: str) -> tuple[Callable[[Mapping[str, Any]], bool], str]:
     spec = _check_keys(spec, DETECT_KEYS, where)
     keys = [parse_path(k, f"{where}.keys") for k in _as_list(spec.get("keys", []))]
-    equals = {parse_path(k, f"{where}.equals"): v for k, v in dict(spec.get("equals", {})).items()}
+    equals_spec = spec.get("equals", {})
+    if not isinstance(equals_spec, dict):
+        raise MappingError(f"{where}.equals: a table of JSON path = value")
+    equals = {parse_path(k, f"{where}.equals"): v for k, v in equals_spec.items()}
     if not keys and not equals:
         raise MappingError(f"{where}: give `keys` and/or `equals`, or every file would match")
     envelope = parse_path(spec["unwrap"], f"{where}.unwrap") if "unwrap" in spec else None
@@ -509,8 +618,8 @@ def _detect(spec: Any, where: str) -> tuple[Callable[[Mapping[str, Any]], bool],
 
     if envelope is None:
         return detect, "record"
-    json_path = _literal(envelope.duckdb)
-    unwrap = f"CASE WHEN json_type(record, {json_path}) = 'OBJECT' THEN record -> {json_path} ELSE record END"
+    path = envelope.literal
+    unwrap = f"CASE WHEN json_type(record, {path}) = 'OBJECT' THEN record -> {path} ELSE record END"
     return detect, unwrap
 
 
@@ -534,51 +643,12 @@ def _describe(spec: Any) -> str:
     return " / ".join(t.removeprefix("$.") for t in texts) or "time"
 
 
-# --- files and folders ---------------------------------------------------------------------
-
-
-def load(path: Path) -> Parser:
+def load_mapping(path: Path, kinds: Mapping[str, str] | None = None) -> Parser:
+    """The Parser of one mapping file (`kinds` as for `compile_mapping`)."""
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         raise MappingError(f"{path}: cannot be read ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise MappingError(f"{path}: not valid TOML ({error})") from None
-    return compile_mapping(document, str(path))
-
-
-def user_dirs() -> list[Path]:
-    """`$IR_MAPPINGS` (set: only it; empty: none), else the user config folder when it exists."""
-    configured = os.environ.get("IR_MAPPINGS")
-    if configured is not None:
-        return [Path(p) for p in configured.split(os.pathsep) if p]
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    folder = base / USER_CONFIG
-    return [folder] if folder.is_dir() else []
-
-
-def load_dirs(dirs: Iterable[Path]) -> tuple[Parser, ...]:
-    """Every `*.toml` of the folders, in name order; a name may be used once."""
-    loaded: dict[str, tuple[Parser, Path]] = {}
-    for folder in dirs:
-        if not folder.is_dir():
-            raise MappingError(f"{folder}: no such mappings folder")
-        for path in sorted(folder.glob("*.toml")):
-            parser = load(path)
-            if parser.name in parsers.SOURCES:
-                raise MappingError(
-                    f"{path}: source '{parser.name}' is built in; give the mapping another name"
-                )
-            if parser.name in loaded:
-                raise MappingError(
-                    f"{path}: source '{parser.name}' is also defined in {loaded[parser.name][1]}"
-                )
-            loaded[parser.name] = (parser, path)
-    return tuple(parser for parser, _ in loaded.values())
-
-
-def registry(mappings: Iterable[str | Path] = ()) -> tuple[Parser, ...]:
-    """Every source for one ingest, in detection order: built-ins, then mapped ones
-    (the given folders, then the user's)."""
-    folders = [Path(p) for p in mappings] + user_dirs()
-    return parsers.all_parsers() + load_dirs(dict.fromkeys(folders))
+    return compile_mapping(document, str(path), kinds)
