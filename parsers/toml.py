@@ -445,7 +445,7 @@ def compile_mapping(
     if "explode" in document:
         compiler.explode = parse_path(document["explode"], f"{origin}: explode")
         if None in compiler.explode.tokens:
-            raise MappingError(f"{origin}: explode names the list itself, without [*]")
+            raise MappingError(f"{origin}: explode: name the list itself, without [*]")
     event_spec = _check_keys(document.get("event"), set(EVENT_COLUMNS), f"{origin}: [event]")
     if "time" not in event_spec:
         raise MappingError(f"{origin}: [event] needs `time`")
@@ -607,6 +607,9 @@ def _detect(spec: Any, where: str) -> tuple[Callable[[Mapping[str, Any]], bool],
     equals = {parse_path(k, f"{where}.equals"): v for k, v in equals_spec.items()}
     if not keys and not equals:
         raise MappingError(f"{where}: give `keys` and/or `equals`, or every file would match")
+    for key, paths in (("keys", keys), ("equals", list(equals))):
+        if any(None in path.tokens for path in paths):
+            raise MappingError(f"{where}.{key}: [*] names no single field of a sample record")
     envelope = parse_path(spec["unwrap"], f"{where}.unwrap") if "unwrap" in spec else None
 
     def detect(record: Mapping[str, Any]) -> bool:
