@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import orjson
@@ -121,15 +122,18 @@ def canonical(kind: str, value: str) -> str:
     return f"{kind}:{value}"
 
 
-def split_id(credential: str) -> tuple[str, str]:
-    """`kind:value` -> (kind, value); a bare AWS key id is accepted as such."""
+def split_id(credential: str, kinds: Collection[str] = KIND_NAMES) -> tuple[str, str]:
+    """`kind:value` -> (kind, value); a bare AWS key id is accepted as such.
+
+    `kinds`: the kind names accepted; the sources' own kinds join ir's through
+    parsers.registry.kinds()."""
     text = credential.strip()
     match = _CANONICAL.match(text)
-    if match and match.group(1) in KIND_NAMES:
+    if match and match.group(1) in kinds:
         return match.group(1), match.group(2)
     if _AWS_KEY_ID.match(text):
         return "aws_access_key", text
-    known = ", ".join(sorted(KIND_NAMES))
+    known = ", ".join(sorted(kinds))
     # Never echo the value: a responder may paste a raw secret here by mistake.
     shown = f"kind '{match.group(1)}' is unknown" if match else "it has no kind: prefix"
     raise UnknownCredential(
@@ -138,8 +142,8 @@ def split_id(credential: str) -> tuple[str, str]:
     )
 
 
-def normalise_id(credential: str) -> str:
-    return canonical(*split_id(credential))
+def normalise_id(credential: str, kinds: Collection[str] = KIND_NAMES) -> str:
+    return canonical(*split_id(credential, kinds))
 
 
 def fingerprint_ids(secret: str) -> list[str]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from ir.credentials import KINDS, Kind
+from ir.cli import app
+from ir.credentials import KINDS, Kind, UnknownCredential, normalise_id
 from ir.errors import UsageError
 from parsers import registry
 from parsers.base import Parser
@@ -109,6 +112,10 @@ def test_a_mapping_declares_a_kind_that_ir_kinds_then_lists(
     declared = Kind("acme_session", "Acme", "session id as logged", "")
     assert registry.kinds() == (*KINDS, declared)
     assert registry.get("acme_idp").kinds == (declared,)
+    known = {kind.name for kind in registry.kinds()}
+    assert normalise_id("acme_session:s-1", known) == "acme_session:s-1"
+    with pytest.raises(UnknownCredential, match="kind 'acme_session' is unknown"):
+        normalise_id("acme_session:s-1")
 
 
 @pytest.mark.parametrize(
@@ -121,3 +128,28 @@ def test_a_kind_is_declared_once(tmp_path: Path, name: str, declarer: str) -> No
     message = f"b.toml: kinds[0]: kind '{name}' is already declared by {declarer}"
     with pytest.raises(MappingError, match=re.escape(message)):
         registry.load([tmp_path])
+
+
+def test_ir_kinds_lists_a_mapped_kind_with_its_count(tmp_path: Path) -> None:
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "acme.toml").write_text(ACME_KIND)
+    logs = tmp_path / "acme.ndjson"
+    record = {"activityId": "a-1", "at": "2026-01-01T00:00:00Z", "session": "s-1"}
+    logs.write_text(json.dumps(record) + "\n")
+    case = str(tmp_path / "case.duckdb")
+    env = {"IR_MAPPINGS": str(mappings)}
+    runner = CliRunner()
+    ingested = runner.invoke(app, ["ingest", str(logs), "--case", case], env=env)
+    assert ingested.exit_code == 0, ingested.output
+    listed = runner.invoke(app, ["kinds", "--case", case, "--format", "json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert [row["kind"] for row in rows] == [*(kind.name for kind in KINDS), "acme_session"]
+    assert rows[-1] == {
+        "kind": "acme_session",
+        "vendor": "Acme",
+        "value": "session id as logged",
+        "credentials": 1,
+        "references": 1,
+    }
