@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ir import render, timeline
+from ir.errors import UsageError
 
 if TYPE_CHECKING:
     from ir.trace import Trace
@@ -87,7 +88,7 @@ def write(trace: Trace, path: Path, fmt: str | None = None) -> Path:
 def render_text(trace: Trace, fmt: str) -> str:
     """The report as Markdown or self-contained HTML (plotly.js inline, no network needed)."""
     if fmt not in FORMATS:
-        raise ValueError(f"report format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise UsageError(f"report format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     data = model(trace)
     if fmt == "md":
         return _environment("md").get_template("report.md.j2").render(**data)

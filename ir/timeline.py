@@ -23,14 +23,15 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from ir.errors import UsageError
 from ir.render import neutralise
+from ir.times import Time, utc
 
 if TYPE_CHECKING:
     import duckdb
 
     from ir.trace import Trace
 
-Time = str | pd.Timestamp | None
 TIMESTAMP_DESC = "Event time"
 FORMATS = ("csv", "jsonl")
 COLUMNS = [
@@ -126,23 +127,10 @@ def from_case(
     return _rows(refs.assign(new_place=None), principals)
 
 
-def utc(value: Time) -> pd.Timestamp | None:
-    """A time bound as tz-aware UTC (naive means UTC); ValueError names a bad one."""
-    if value is None:
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except ValueError:
-        raise ValueError(
-            f"not a time: {value!r} (write ISO 8601, e.g. 2026-09-04T14:05:00Z)"
-        ) from None
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def text(frame: pd.DataFrame, fmt: str, raw: bool = False) -> str:
     """CSV (formula cells neutralised unless `raw`) or JSON Lines text of a timeline."""
     if fmt not in FORMATS:
-        raise ValueError(f"timeline format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise UsageError(f"timeline format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     columns = [str(c) for c in frame.columns]
     rows = _tuples(frame.assign(datetime=_iso_micro(frame["datetime"])))
     if fmt == "jsonl":

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import networkx as nx
@@ -25,9 +24,6 @@ import pandas as pd
 from ir import render
 from ir.credentials import PRINCIPAL_REVOCATIONS
 from ir.graph import EDGE_COLUMNS, ancestor_edges, build_graph, descendant_edges
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 DEFAULT_EXPOSURE = timedelta(hours=24)
 EVENT_COLUMNS = [
@@ -118,7 +114,10 @@ WHERE lower(credential) = ?
 
 @dataclass
 class Trace:
-    """A traced credential lineage, as DataFrames (times tz-aware UTC) plus the graph."""
+    """A traced credential lineage, as DataFrames (times tz-aware UTC) plus the graph.
+
+    Analysis only: the notebook conveniences (timeline, report, drawing) are added by
+    `ir.case.Trace`, the face layer's subclass."""
 
     query: list[str]
     root: str
@@ -132,32 +131,6 @@ class Trace:
     @property
     def found(self) -> bool:
         return not self.events.empty
-
-    def timeline(
-        self, since: str | pd.Timestamp | None = None, until: str | pd.Timestamp | None = None
-    ) -> pd.DataFrame:
-        """The traced events as a Timesketch-ready timeline, one row per event (ir.timeline)."""
-        from ir import timeline
-
-        return timeline.from_trace(self, since, until)
-
-    def report(self, path: str | Path, fmt: str | None = None) -> Path:
-        """Write the breach report (`md` or `html`, from the suffix unless `fmt`) (ir.report)."""
-        from ir import report
-
-        return report.write(self, Path(path), fmt)
-
-    def _repr_html_(self) -> str:
-        """Jupyter's rich display: summary, lineage, places, late uses (escaped, ir.display)."""
-        from ir import display
-
-        return display.trace_html(self)
-
-    def draw(self, ax: Axes | None = None) -> Axes:
-        """Draw the lineage graph with matplotlib (inline in a notebook); returns the axes."""
-        from ir import display
-
-        return display.draw_lineage(self, ax)
 
     def to_json(self) -> dict[str, Any]:
         """The contract §4 document (plus extension keys)."""
