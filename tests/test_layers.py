@@ -20,7 +20,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("leaf", ("ir.errors", "ir.credentials", "ir.sql", "ir.times", "ir.render")),
     ("store", ("ir.store", "ir.providers")),
     ("parsers", ("parsers",)),
-    ("ingest", ("ir.formats", "ir.ingest", "ir.evidence", "ir.export", "ir.synth", "ir.collectors")),
+    (
+        "ingest",
+        ("ir.formats", "ir.ingest", "ir.evidence", "ir.export", "ir.synth", "ir.collectors"),
+    ),
     (
         "analysis",
         ("ir.graph", "ir.places", "ir.trace", "ir.contents", "ir.impact", "ir.hunt", "ir.coverage"),
