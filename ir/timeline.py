@@ -62,7 +62,6 @@ COLUMNS = [
 ]
 _EVENT_KEY = ["source", "source_event_id"]
 _RELATION_ORDER = {"used": 0, "issued": 1, "revoked": 2}
-_PLACE_KEY = ["source", "tenant", "client_ip", "user_agent"]
 _NOUNS = {"aws_access_key": "key", "github_token": "token"}
 _EPOCH = pd.Timestamp(0, tz="UTC")
 _MESSAGE_FIELDS = [
@@ -113,7 +112,7 @@ def from_trace(trace: Trace, since: Time = None, until: Time = None) -> pd.DataF
     """The traced events, one row per event; `new_place` as the trace's places say."""
     events = _window(trace.events, utc(since), utc(until))
     principals = dict(zip(trace.credentials["id"], trace.credentials["principal"], strict=True))
-    return _rows(events.assign(new_place=new_places(events, trace.places)), principals)
+    return _rows(events, principals)
 
 
 def from_case(
@@ -179,20 +178,6 @@ def _window(
     if until is not None:
         keep &= events["time"] < until
     return events[keep]
-
-
-def new_places(events: pd.DataFrame, places: pd.DataFrame) -> pd.Series:
-    """Per event row: whether it came from a place the trace marks `new`."""
-    new = dict(zip(place_key(places), places["new"].astype(bool), strict=True))
-    return place_key(events).map(new).fillna(False).astype(bool)
-
-
-def place_key(frame: pd.DataFrame) -> pd.Series:
-    """One comparable key per (source, tenant, client_ip, user_agent); a place may lack an IP."""
-    if frame.empty:
-        return pd.Series(index=frame.index, dtype=object)
-    parts = [frame[c].astype(object).where(frame[c].notna(), "").astype(str) for c in _PLACE_KEY]
-    return parts[0].str.cat(parts[1:], sep="\x1f")
 
 
 def _rows(refs: pd.DataFrame, principals: Mapping[str, Any]) -> pd.DataFrame:
