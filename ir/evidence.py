@@ -21,6 +21,7 @@ import pandas as pd
 
 from ir.errors import IrError, NotFound
 from ir.formats import READ_ERRORS, Layout, reader_sql, salvage, sha256_file
+from ir.store import LEGACY_HASH_PREFIX
 from parsers import registry
 from parsers.base import Parser, register_sql
 
@@ -73,7 +74,7 @@ def _check(path: Path, stored: str) -> tuple[str, str | None]:
 class _Pointer:
     file_id: int
     record_no: int
-    content_hash: int | None  # None: a pointer given as file#record, not an event
+    content_hash: str | None  # None: a pointer given as file#record, not an event
 
 
 def raw_record(connection: duckdb.DuckDBPyConnection, event: str) -> dict[str, Any]:
@@ -207,17 +208,20 @@ def _holds_event(
     parser = next((p for p in registry.load().parsers if p.name == source), None)
     if pointer.content_hash is None or parser is None:
         return True
-    return _content_hash(connection, parser, text) == pointer.content_hash
+    return pointer.content_hash in _content_hashes(connection, parser, text)
 
 
-def _content_hash(connection: duckdb.DuckDBPyConnection, parser: Parser, text: str) -> int | None:
-    """The content hash ingest keeps for a record (over its vendor record, envelope unwrapped)."""
+def _content_hashes(connection: duckdb.DuckDBPyConnection, parser: Parser, text: str) -> set[str]:
+    """The content hashes ingest keeps for a record (over its vendor record, envelope
+    unwrapped): SHA-256's, and the `duckdb:<hex>` older cases kept (ir.store)."""
     one = (
         "SELECT 'record' AS file, json(TRY_CAST(? AS JSON)) AS record, NULL::VARCHAR AS reason,"
         " 1 AS position"
     )
     register_sql(connection)
     row = connection.execute(
-        f"SELECT content_hash FROM ({parser.select_sql(one)}) LIMIT 1", [text]
+        f"SELECT content_hash, ? || lower(hex(legacy_hash))"
+        f" FROM ({parser.select_sql(one, legacy_hash=True)}) LIMIT 1",
+        [LEGACY_HASH_PREFIX, text],
     ).fetchone()
-    return None if row is None else int(row[0])
+    return {str(value) for value in row or () if value is not None}

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -35,12 +35,10 @@ from ir.formats import (
     sha256_file,
     sniff,
 )
+from ir.store import LEGACY_HASH_PREFIX, LEGACY_HASHES_KEY, Store
 from parsers import registry
 from parsers.base import Parser, register_sql
 from parsers.registry import Registry
-
-if TYPE_CHECKING:
-    from ir.store import Store
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 BATCH_BYTES = 64 * 1024 * 1024  # compressed; a batch holds its records decompressed twice
@@ -359,7 +357,10 @@ def _stage(connection: duckdb.DuckDBPyConnection, parser: Parser, records: str) 
     table rather than from the reader also keeps DuckDB from re-expanding the readers'
     vectors inside the mapping's list lambdas (30x slower on Entra audit records)."""
     connection.execute(f"CREATE OR REPLACE TEMP TABLE ir_records AS {records}")
-    mapped = parser.select_sql("SELECT file, rowid AS position, record, reason FROM ir_records")
+    mapped = parser.select_sql(
+        "SELECT file, rowid AS position, record, reason FROM ir_records",
+        legacy_hash=_holds_legacy_hashes(connection),
+    )
     if parser.positional:
         mapped = f"SELECT * FROM ({mapped}) ORDER BY position, part_no"
     connection.execute(f"CREATE OR REPLACE TEMP TABLE ir_mapped AS {mapped}")
@@ -386,6 +387,12 @@ def _stage(connection: duckdb.DuckDBPyConnection, parser: Parser, records: str) 
     )
 
 
+def _holds_legacy_hashes(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the case holds rows whose content hash is DuckDB's hash() (ir.store)."""
+    found = connection.execute("SELECT 1 FROM case_meta WHERE key = ?", [LEGACY_HASHES_KEY])
+    return bool(found.fetchall())
+
+
 def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
     """Insert the batch's new events and their refs; duplicates and id collisions aside.
 
@@ -393,6 +400,8 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
     it is. Only the ids seen twice, in the batch or in the case, go through the
     general rule: identical content is a duplicate, different content a new record
     named `<id>#<content hash>`. The case is probed once per batch for the batch's ids.
+    A row loaded before the SHA-256 content hash (`duckdb:<hex>`, ir.store) is matched by
+    the record's DuckDB hash(), which the mapping then gives too (`legacy_hash`).
     """
     source = parser.name
     connection.execute(
@@ -421,7 +430,9 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
         CREATE OR REPLACE TEMP TABLE ir_kept AS
         WITH g AS (
           SELECT source_event_id AS vendor_id, content_hash, min(row_no) AS first_row,
-                 source_event_id || '#' || lower(hex(content_hash)) AS suffixed
+                 source_event_id || '#' || content_hash AS suffixed,
+                 ? || lower(hex(legacy_hash)) AS legacy,
+                 source_event_id || '#' || lower(hex(legacy_hash)) AS legacy_suffixed
           FROM staged
           WHERE valid AND source_event_id IN (SELECT source_event_id FROM ir_conflicts)
           GROUP BY ALL
@@ -429,12 +440,14 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
         existing AS (
           SELECT source_event_id, content_hash FROM events
           WHERE source = ?
-            AND source_event_id IN (SELECT vendor_id FROM g UNION ALL SELECT suffixed FROM g)
+            AND source_event_id IN (SELECT vendor_id FROM g UNION ALL SELECT suffixed FROM g
+                                    UNION ALL SELECT legacy_suffixed FROM g)
         ),
         checked AS (
           SELECT g.*,
-            EXISTS (SELECT 1 FROM existing e WHERE (e.source_event_id = g.vendor_id AND e.content_hash = g.content_hash)
-                                              OR e.source_event_id = g.suffixed) AS duplicate,
+            EXISTS (SELECT 1 FROM existing e
+                    WHERE (e.source_event_id = g.vendor_id AND e.content_hash IN (g.content_hash, g.legacy))
+                       OR e.source_event_id IN (g.suffixed, g.legacy_suffixed)) AS duplicate,
             EXISTS (SELECT 1 FROM existing e WHERE e.source_event_id = g.vendor_id) AS vendor_id_taken
           FROM g
         )
@@ -443,7 +456,7 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
                THEN suffixed ELSE vendor_id END AS final_id
         FROM checked WHERE NOT duplicate
         """,
-        [source],
+        [LEGACY_HASH_PREFIX, source],
     )
     ((last_key,),) = connection.execute("SELECT coalesce(max(event_key), 0) FROM events").fetchall()
     connection.execute(

@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS evidence_files (
 -- One row per vendor record (or per event of a multi-event record).
 -- (source, source_event_id) is unique; ingest enforces it with an anti-join
 -- rather than an index so bulk loads stay fast. A vendor id that repeats with
--- different content is a different record: it gets `<id>#<content hash>`.
+-- the same content is a re-delivery (a duplicate, not loaded); with different
+-- content it is a different record: `<id>#<content hash>`, e.g.
+-- `3f5a…b8c0#9e41d0c1b2a3f4e5`.
 CREATE TABLE IF NOT EXISTS events (
     event_key       BIGINT NOT NULL,    -- case-local surrogate key, joins credential_refs
     source          VARCHAR NOT NULL,
@@ -44,7 +46,11 @@ CREATE TABLE IF NOT EXISTS events (
     asn             VARCHAR,
     file_id         INTEGER NOT NULL,   -- evidence pointer: evidence_files.file_id
     record_no       BIGINT NOT NULL,    -- 1-based record position inside that file
-    content_hash    UBIGINT NOT NULL    -- hash of the raw record text, to tell re-deliveries from id collisions
+    -- The first 16 hex digits (64 bits) of the SHA-256 of the vendor record (envelope
+    -- unwrapped) as JSON text minified by DuckDB's json(): stable across releases and
+    -- engines (Spark: left(sha2(text, 256), 16)). Rows loaded before this hash keep
+    -- DuckDB's hash() as `duckdb:<hex>` (ir/store.py, STABLE_CONTENT_HASH).
+    content_hash    VARCHAR NOT NULL
 );
 
 -- Every credential an event mentions. The lineage graph is the `issued` rows:
@@ -90,7 +96,7 @@ CREATE TABLE IF NOT EXISTS journal (
 -- revocations are matched), the children it issued (by parent), their events (by
 -- event_key), and who used an IP before (by client_ip). ART indexes turn each into a
 -- point lookup, so a trace reads what it returns rather than the case
--- (tests/test_query_plans.py keeps the plans on them). In step with ir/case.py
+-- (tests/test_query_plans.py keeps the plans on them). In step with ir/store.py
 -- MIGRATIONS (schema 2).
 CREATE INDEX IF NOT EXISTS events_event_key ON events (event_key);
 CREATE INDEX IF NOT EXISTS events_client_ip ON events (client_ip);

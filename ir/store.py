@@ -20,7 +20,7 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
@@ -46,10 +46,30 @@ CREATE INDEX IF NOT EXISTS credential_refs_credential ON credential_refs (creden
 CREATE INDEX IF NOT EXISTS credential_refs_credential_lower ON credential_refs (lower(credential));
 CREATE INDEX IF NOT EXISTS credential_refs_parent ON credential_refs (parent);
 """
+# Content hashes were DuckDB's hash() of the vendor record until SHA-256 replaced it
+# (parsers.base.CONTENT_HASH_SQL). hash() is no stable function, so those values cannot
+# be turned into the new digest, and recomputing them means re-reading every evidence
+# file with its parser (minutes on a large case, impossible when the files moved or a
+# mapping is not installed): the rows keep their value as `duckdb:<hex>`, the text their
+# `<id>#<hex>` ids show, and case_meta counts them. Ingest then also computes hash() for
+# a batch and matches re-deliveries against those rows by it (ir.ingest).
+LEGACY_HASH_PREFIX = "duckdb:"
+LEGACY_HASHES_KEY = "legacy_content_hashes"
+STABLE_CONTENT_HASH = f"""
+DROP INDEX IF EXISTS events_event_key;
+DROP INDEX IF EXISTS events_client_ip;
+ALTER TABLE events ALTER content_hash TYPE VARCHAR
+    USING '{LEGACY_HASH_PREFIX}' || lower(hex(content_hash));
+CREATE INDEX events_event_key ON events (event_key);
+CREATE INDEX events_client_ip ON events (client_ip);
+INSERT INTO case_meta
+    SELECT '{LEGACY_HASHES_KEY}', CAST(count(*) AS VARCHAR) FROM events HAVING count(*) > 0;
+"""
 # Numbered steps from case_meta.schema_version to SCHEMA_VERSION; schema.sql is always
 # the newest schema. Append a step (and bump SCHEMA_VERSION); never edit a shipped one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
+    Migration(3, "a stable content hash (SHA-256)", STABLE_CONTENT_HASH),
 )
 
 

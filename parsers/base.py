@@ -40,6 +40,18 @@ EVENT_COLUMNS = (
     "asn",
 )
 
+# The content hash of a record: the first 16 hex digits (64 bits) of the SHA-256 of its
+# vendor record (envelope unwrapped) as JSON text, minified as DuckDB's json() writes it
+# (no whitespace, members in the record's order, \u escapes decoded, numbers rewritten).
+# Stable across DuckDB releases and computable elsewhere (Spark: left(sha2(text, 256), 16));
+# it tells a re-delivery from another record under the same vendor id and names the
+# latter `<id>#<content hash>`. Taken inside the mapping SELECT, never per record in Python.
+CONTENT_HASH_SQL = "left(sha256(vendor_record), 16)"
+# Cases made before that hashed the same text with DuckDB's hash() (ir.store keeps those
+# rows as `duckdb:<hex>`); ingest and evidence checks ask for it beside the new one while
+# a case holds such rows.
+LEGACY_HASH_SQL = "hash(vendor_record)"
+
 # SQL macros every parser may use; `register_sql` creates them on a connection.
 SQL_MACROS = (
     # '' and whitespace-only are "not logged", never a value.
@@ -185,11 +197,12 @@ class Parser:
                 f"parser {self.name}: missing {missing or '-'}, unknown {unknown or '-'}"
             )
 
-    def select_sql(self, records: str) -> str:
+    def select_sql(self, records: str, legacy_hash: bool = False) -> str:
         """SELECT mapping `records(file, position, record, reason)` to event rows + refs.
 
         `record` is minified JSON (ir.formats), so its hash is the content hash;
         `position` is the record's place in its batch (evidence order), kept on its rows.
+        `legacy_hash`: fill `legacy_hash` with the hash older cases kept (LEGACY_HASH_SQL).
         """
         structure = dict(self.fields)
         if self.envelope:
@@ -198,8 +211,9 @@ class Parser:
         columns = ",\n  ".join(self._column_sql(c) for c in EVENT_COLUMNS)
         refs = ", ".join(ref.list_sql() for ref in self.credentials)
         wrapped = f"ir_first_r.{sql.identifier(self.envelope)}" if self.envelope else "NULL::JSON"
+        legacy = LEGACY_HASH_SQL if legacy_hash else "NULL::UBIGINT"
         parsed = f"""
-  SELECT *, hash(vendor_record) AS content_hash,
+  SELECT *, {CONTENT_HASH_SQL} AS content_hash, {legacy} AS legacy_hash,
          CASE WHEN ir_wrapped IS NULL THEN ir_first_r ELSE json_transform(vendor_record, {transform}) END AS r
   FROM (
     SELECT *, CASE WHEN ir_wrapped IS NULL THEN ir_unwrapped
@@ -212,7 +226,7 @@ class Parser:
         # The reason is worked out only for records that failed: a second look at
         # the JSON costs nothing on the good ones.
         return f"""
-SELECT file, position, part_no, content_hash,
+SELECT file, position, part_no, content_hash, legacy_hash,
   coalesce(reason, CASE
     WHEN record IS NULL THEN 'not valid JSON'
     WHEN vendor_record IS NULL THEN 'the record inside its envelope is not valid JSON'
@@ -221,7 +235,7 @@ SELECT file, position, part_no, content_hash,
   END) AS invalid_reason,
   {", ".join(EVENT_COLUMNS)}, refs
 FROM (
-SELECT file, position, part_no, content_hash, record, reason, vendor_record,
+SELECT file, position, part_no, content_hash, legacy_hash, record, reason, vendor_record,
   {columns},
   flatten([{refs}]) AS refs
 FROM ({self._parts_sql(parsed)}))"""

@@ -337,7 +337,7 @@ def check_accounted(case: Case, report: FileReport, hostile: Hostile) -> int:
     return int(file_id)
 
 
-def content_hashes(case: Case, source: str, records: list[Record]) -> list[int]:
+def content_hashes(case: Case, source: str, records: list[Record]) -> list[str]:
     """The hash ingest keeps of each record's vendor content (its envelope unwrapped)."""
     texts = [json.dumps(record) for record in records]
     rows = (
@@ -349,7 +349,7 @@ def content_hashes(case: Case, source: str, records: list[Record]) -> list[int]:
     found = case.connection.execute(
         f"SELECT file, content_hash FROM ({mapped}) WHERE part_no = 1 ORDER BY file", [texts]
     ).fetchall()
-    return [int(digest) for _, digest in found]
+    return [str(digest) for _, digest in found]
 
 
 def check_reingest_adds_nothing(
