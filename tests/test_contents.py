@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import parsers
 from ir.case import Case
 from ir.cli import app
 from ir.credentials import KINDS
 from ir.errors import IrError, NotFound, UsageError
+from parsers import registry
 from tests import vendor_records as v
 
 runner = CliRunner()
@@ -41,7 +41,7 @@ def test_sources_list_every_parser_in_detection_order_with_what_the_case_holds(
     loaded: Case,
 ) -> None:
     frame = loaded.sources()
-    assert frame["source"].tolist() == list(parsers.SOURCES)
+    assert frame["source"].tolist() == list(registry.SOURCES)
     cloudtrail = frame.set_index("source").loc["aws_cloudtrail"]
     assert (cloudtrail["files"], cloudtrail["events"]) == (1, 2)
     assert frame.set_index("source").loc["slack", "events"] == 0
