@@ -17,10 +17,29 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ir.errors import IrError, UsageError
+from ir.errors import UsageError
+from ir.providers.base import ProviderError
 
 if TYPE_CHECKING:
     from ir.trace import Trace
+
+__all__ = [
+    "ALREADY_DONE",
+    "DONE",
+    "FAILED",
+    "FINISHED",
+    "NOT_VERIFIED",
+    "SKIPPED",
+    "VERIFIED",
+    "WOULD_CALL",
+    "Call",
+    "Connector",
+    "PlanChoices",
+    "ProviderError",
+    "Secrets",
+    "Step",
+    "StepResult",
+]
 
 # StepResult.status values. A run or a verification produces exactly these.
 DONE = "done"  # the call(s) changed the provider's state as the step asks
@@ -145,31 +164,6 @@ class PlanChoices:
 
     rotate: bool = True
     quarantine: bool = False
-
-
-class ProviderError(IrError):
-    """The provider refused a call. `transient` errors (throttling, 5xx) are retried.
-
-    The message names the call and the provider's error code and text, never a
-    secret; `retry_after` is the provider's hint in seconds, when it gave one.
-    """
-
-    def __init__(
-        self,
-        provider: str,
-        message: str,
-        *,
-        http_status: int | None = None,
-        code: str | None = None,
-        transient: bool = False,
-        retry_after: float | None = None,
-    ) -> None:
-        self.provider = provider
-        self.http_status = http_status
-        self.code = code
-        self.transient = transient
-        self.retry_after = retry_after
-        super().__init__(f"{provider}: {message}")
 
 
 class Secrets(Mapping[str, str]):
