@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ir.ingest import FileReport, Progress
     from ir.trace import Trace
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
@@ -59,8 +59,20 @@ CREATE INDEX IF NOT EXISTS credential_refs_parent ON credential_refs (parent);
 """
 # Numbered steps from case_meta.schema_version to SCHEMA_VERSION; schema.sql is always
 # the newest schema. Append a step (and bump SCHEMA_VERSION); never edit a shipped one.
+JOURNAL_STEP_COLUMNS = """
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS plan_root VARCHAR;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS plan_created VARCHAR;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS provider VARCHAR;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS action VARCHAR;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS target VARCHAR;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS credentials VARCHAR[];
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS http_status INTEGER;
+"""
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
+    Migration(
+        3, "playbook journal: plan, provider, action, target, credentials", JOURNAL_STEP_COLUMNS
+    ),
 )
 
 

@@ -81,12 +81,14 @@ class Call:
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a plan (contract §6), plus the optional keys `options` and `on_error`.
+    """One step of a plan (contract §6), plus the keys `options`, `on_error`, `credentials`.
 
     `request` is the API call the step will make, as a responder reads it in
-    the plan; `options` are the choices a responder may edit (`delete`,
+    the plan (the connector derives the calls from `target` and `options` when
+    it runs); `options` are the choices a responder may edit (`delete`,
     `secret_id`, …); `on_error` is `stop` (default: the run stops at this
-    step's failure) or `continue`.
+    step's failure) or `continue`; `credentials` are the traced credential ids
+    the step ends (its target, or the sessions a principal-wide step ends).
     """
 
     provider: str
@@ -96,6 +98,7 @@ class Step:
     request: Mapping[str, Any]
     options: Mapping[str, Any] = field(default_factory=dict)
     on_error: str = "stop"
+    credentials: tuple[str, ...] = ()
     id: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -108,6 +111,7 @@ class Step:
             "request": dict(self.request),
             "options": dict(self.options),
             "on_error": self.on_error,
+            "credentials": list(self.credentials),
         }
 
     @classmethod
@@ -121,6 +125,11 @@ class Step:
         for name in ("request", "options"):
             if not isinstance(data.get(name, {}), Mapping):
                 raise UsageError(f"{where} {data['id']}: `{name}` must be a JSON object")
+        credentials = data.get("credentials", [])
+        if not isinstance(credentials, list) or not all(isinstance(c, str) for c in credentials):
+            raise UsageError(
+                f"{where} {data['id']}: `credentials` must be a list of credential ids"
+            )
         on_error = data.get("on_error", "stop")
         if on_error not in ON_ERROR:
             raise UsageError(
@@ -134,6 +143,7 @@ class Step:
             request=dict(data.get("request", {})),
             options=dict(data.get("options", {})),
             on_error=on_error,
+            credentials=tuple(credentials),
             id=data["id"],
         )
 
