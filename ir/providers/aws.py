@@ -50,9 +50,11 @@ TRANSIENT_CODES = frozenset(
         "PriorRequestNotComplete",
     }
 )
+# What an error is when its body did not parse (botocore then gives the status as its code).
+_STATUS_CODES = {400: "BadRequest", 403: "AccessDenied", 404: "NotFound", 429: "Throttling"}
 CREDENTIAL_SETTINGS = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"]
 _CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 1}, connect_timeout=10, read_timeout=30
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=10, read_timeout=30
 )
 
 
@@ -98,6 +100,8 @@ def provider_error(error: BotoCoreError | ClientError, call: str) -> ProviderErr
     meta: dict[str, Any] = error.response.get("ResponseMetadata", {})
     message = error.response.get("Error", {}).get("Message", "")
     status = meta.get("HTTPStatusCode")
+    if code.isdigit():  # botocore could not parse the body: the HTTP status is all we know
+        code, message = _STATUS_CODES.get(int(code), f"HTTP{code}"), "(unparsed error body)"
     return ProviderError(
         PROVIDER,
         f"{call} failed: {code}: {message}".rstrip(": "),
