@@ -19,20 +19,21 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ir.errors import IrError, NotFound
 from ir.formats import Layout, reader_sql, salvage
 from ir.ingest import READ_ERRORS, sha256_file
-from parsers.base import Parser
+from parsers.base import Parser, register_sql
 from parsers.mapping import registry
 
 STATUSES = ("ok", "changed", "missing", "unreadable")
 COLUMNS = ["file_id", "path", "source", "status", "sha256", "current_sha256", "bytes"]
 
 
-class EvidenceError(ValueError):
+class EvidenceError(IrError):
     """An evidence file or record that cannot be shown as it was ingested; says why."""
 
 
-class UnknownEvent(LookupError):
+class UnknownEvent(NotFound):
     """No event (or evidence record) by that name in the case."""
 
 
@@ -94,10 +95,15 @@ def raw_text(connection: duckdb.DuckDBPyConnection, event: str) -> str:
     `evidence` column of a trace or timeline).
     """
     pointer = _resolve(connection, event.strip())
-    path, stored, source, layout = connection.execute(
+    rows = connection.execute(
         "SELECT path, sha256, source, layout FROM evidence_files WHERE file_id = ?",
         [pointer.file_id],
-    ).fetchone()
+    ).fetchall()
+    if not rows:
+        raise EvidenceError(
+            f"{event}: its evidence file is not in the case (file {pointer.file_id})"
+        )
+    path, stored, source, layout = rows[0]
     where = f"{path}#{pointer.record_no}"
     status, current = _check(Path(path), stored)
     if status != "ok":
@@ -211,6 +217,7 @@ def _content_hash(connection: duckdb.DuckDBPyConnection, parser: Parser, text: s
         "SELECT 'record' AS file, json(TRY_CAST(? AS JSON)) AS record, NULL::VARCHAR AS reason,"
         " 1 AS position"
     )
+    register_sql(connection)
     row = connection.execute(
         f"SELECT content_hash FROM ({parser.select_sql(one)}) LIMIT 1", [text]
     ).fetchone()

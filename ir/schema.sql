@@ -1,5 +1,5 @@
 -- The case file. One DuckDB database per incident; every table is append-only
--- evidence or derived from it. Schema version lives in case_meta; ir/case.py
+-- evidence or derived from it. Schema version lives in case_meta; ir/store.py
 -- migrates older files forward and refuses newer ones.
 
 CREATE TABLE IF NOT EXISTS case_meta (
@@ -97,7 +97,7 @@ CREATE TABLE IF NOT EXISTS journal (
 -- revocations are matched), the children it issued (by parent), their events (by
 -- event_key), and who used an IP before (by client_ip). ART indexes turn each into a
 -- point lookup, so a trace reads what it returns rather than the case
--- (tests/test_query_plans.py keeps the plans on them). In step with ir/case.py
+-- (tests/test_query_plans.py keeps the plans on them). In step with ir/store.py
 -- MIGRATIONS (schema 2).
 CREATE INDEX IF NOT EXISTS events_event_key ON events (event_key);
 CREATE INDEX IF NOT EXISTS events_client_ip ON events (client_ip);

@@ -55,17 +55,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    """The URL of a moto server running for the whole test session."""
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "aws_managed_policies: the moto server holds AWS's managed policies (slower to reset)",
+    )
+
+
+def start_moto(managed_policies: bool) -> Iterator[str]:
+    """Run moto_server on a free loopback port until the session ends; yield its URL."""
     port = free_port()
     binary = Path(sys.executable).parent / "moto_server"
+    # AWS-managed policies (the quarantine policy is one) are in every real account; moto
+    # loads its ~1,000 on every reset when asked, so only the tests that need them pay.
+    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": str(managed_policies).lower()}
     process = subprocess.Popen(
         [str(binary), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        # AWS-managed policies exist in every real account (the quarantine policy is one).
-        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -83,18 +91,30 @@ def moto_server() -> Iterator[str]:
     process.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    yield from start_moto(managed_policies=False)
+
+
+@pytest.fixture(scope="session")
+def moto_server_managed() -> Iterator[str]:
+    yield from start_moto(managed_policies=True)
+
+
 @pytest.fixture
-def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def aws_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh moto (no state, no IAM enforcement) behind the standard AWS settings."""
-    httpx.post(f"{moto_server}/moto-api/reset").raise_for_status()
-    enforce_iam_after(moto_server, None)
+    managed = request.node.get_closest_marker("aws_managed_policies") is not None
+    server = str(request.getfixturevalue("moto_server_managed" if managed else "moto_server"))
+    httpx.post(f"{server}/moto-api/reset").raise_for_status()
+    enforce_iam_after(server, None)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_IAM"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIARESPONDERTESTKEY")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "responder-dummy-secret")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    return moto_server
+    return server
 
 
 def enforce_iam_after(server: str, requests: int | None) -> None:

@@ -19,10 +19,13 @@ import pandas as pd
 import pytest
 
 import ir
-from ir.errors import MissingSetting
+from ir.errors import MissingSetting, UsageError
 from ir.playbooks import journal, run
 from ir.playbooks.connectors.base import PlanChoices, Step
 from ir.playbooks.plan import Plan, make_plan
+from ir.providers import aws as aws_provider
+from ir.providers.http import Retry
+from ir.store import SCHEMA_VERSION
 from tests.aws_moto import (
     ACCOUNT,
     ATTACKER_IP,
@@ -39,7 +42,6 @@ from tests.aws_moto import (
     write_trail,
 )
 
-FAST = run.Backoff(base=0.001)
 SECRET_ID = "ir/rotated/ci-deployer/access-key"
 
 
@@ -123,7 +125,7 @@ def test_a_dry_run_lists_the_exact_calls_and_changes_nothing(world: World) -> No
 def test_execute_contains_the_lineage_and_touches_nothing_outside_it(world: World) -> None:
     plan = plan_of(world)
     before = iam_state()
-    outcomes = run.execute(plan, world.case, backoff=FAST)
+    outcomes = run.execute(plan, world.case)
     assert statuses(outcomes) == {s.id: "done" for s in plan.steps}
     after = iam_state()
     ci_keys = after["users"]["ci-deployer"]["keys"]
@@ -158,7 +160,7 @@ def test_execute_contains_the_lineage_and_touches_nothing_outside_it(world: Worl
 
 def test_verify_passes_after_execute_and_fails_while_a_key_is_active_again(world: World) -> None:
     plan = plan_of(world)
-    run.execute(plan, world.case, backoff=FAST)
+    run.execute(plan, world.case)
     assert set(statuses(run.verify(plan, world.case)).values()) == {"verified"}
     # Someone re-enables the backdoor: verify must say so.
     client("iam").update_access_key(
@@ -172,9 +174,9 @@ def test_verify_passes_after_execute_and_fails_while_a_key_is_active_again(world
 
 def test_a_rerun_skips_every_finished_step_and_changes_nothing(world: World) -> None:
     plan = plan_of(world)
-    run.execute(plan, world.case, backoff=FAST)
+    run.execute(plan, world.case)
     before = iam_state()
-    again = run.execute(plan, world.case, backoff=FAST)
+    again = run.execute(plan, world.case)
     assert set(statuses(again).values()) == {"skipped"}
     assert iam_state() == before
     entries = journal.read(world.case)
@@ -184,7 +186,7 @@ def test_a_rerun_skips_every_finished_step_and_changes_nothing(world: World) -> 
     assert set(statuses(run.dry_run(plan, world.case)).values()) == {"skipped"}
     fresh = replace(plan_of(world), created="2099-01-01T00:00:00Z")
     fresh = replace(fresh, steps=fresh.steps[:2])
-    assert statuses(run.execute(fresh, world.case, backoff=FAST)) == {
+    assert statuses(run.execute(fresh, world.case)) == {
         "01-aws-rotate_access_key": "already_done",
         "02-aws-deactivate_access_key": "already_done",
     }
@@ -225,7 +227,7 @@ def test_access_denied_stops_the_run_and_is_journaled_then_the_run_resumes(
 ) -> None:
     plan = plan_of(world)
     responder("iam:PutRolePolicy")
-    outcomes = run.execute(plan, world.case, backoff=FAST)
+    outcomes = run.execute(plan, world.case)
     assert statuses(outcomes) == {
         "01-aws-rotate_access_key": "done",
         "02-aws-deactivate_access_key": "done",
@@ -234,10 +236,11 @@ def test_access_denied_stops_the_run_and_is_journaled_then_the_run_resumes(
     failed = journal.read(world.case).iloc[-1]
     assert failed["status"] == "failed" and failed["http_status"] == 403
     assert failed["detail"].startswith("aws: iam:PutRolePolicy failed: AccessDenied: ")
+    assert failed["detail"].endswith(". The credentials used need the iam:PutRolePolicy permission")
     assert "iam:PutRolePolicy RoleName=Admin" in failed["request"]
     enforce_iam_after(aws_env, None)
     assert "AWSRevokeOlderSessions" not in iam_state()["roles"]["Admin"]
-    resumed = run.execute(plan, world.case, backoff=FAST)
+    resumed = run.execute(plan, world.case)
     assert statuses(resumed) == {
         "01-aws-rotate_access_key": "skipped",
         "02-aws-deactivate_access_key": "skipped",
@@ -246,6 +249,7 @@ def test_access_denied_stops_the_run_and_is_journaled_then_the_run_resumes(
     assert "AWSRevokeOlderSessions" in iam_state()["roles"]["Admin"]
 
 
+@pytest.mark.aws_managed_policies
 def test_a_step_marked_continue_lets_the_run_go_on_past_its_failure(
     world: World, responder: Any
 ) -> None:
@@ -256,7 +260,7 @@ def test_a_step_marked_continue_lets_the_run_go_on_past_its_failure(
     steps[2] = replace(steps[2], on_error="continue")
     plan = replace(plan, steps=tuple(steps))
     responder("iam:PutRolePolicy")
-    outcomes = run.execute(plan, world.case, backoff=FAST)
+    outcomes = run.execute(plan, world.case)
     assert [o.result.status for o in outcomes] == ["done", "done", "failed", "done"], outcomes[
         3
     ].result
@@ -267,7 +271,7 @@ def test_a_step_marked_continue_lets_the_run_go_on_past_its_failure(
     # Without `continue`, nothing after the failure runs.
     steps[2] = replace(steps[2], on_error="stop")
     stopped = run.execute(
-        replace(plan, created="2099-01-01T00:00:00Z", steps=tuple(steps)), world.case, backoff=FAST
+        replace(plan, created="2099-01-01T00:00:00Z", steps=tuple(steps)), world.case
     )
     assert [o.result.status for o in stopped] == [
         "already_done",
@@ -282,18 +286,19 @@ def test_a_rotation_that_fails_half_way_leaves_no_orphan_key_and_resumes(
 ) -> None:
     plan = plan_of(world)
     responder("secretsmanager:CreateSecret")
-    outcomes = run.execute(plan, world.case, backoff=FAST)
+    outcomes = run.execute(plan, world.case)
     assert [o.result.status for o in outcomes] == ["failed", "not_run", "not_run"]
     # moto answers this JSON-protocol service's auth failure in XML, so botocore parses no
-    # code: the HTTP status makes it AccessDenied.
+    # code: the HTTP status makes it an auth error.
     assert outcomes[0].result.detail == (
-        "aws: secretsmanager:CreateSecret failed: AccessDenied: (unparsed error body)"
+        "aws: secretsmanager:CreateSecret failed: HTTP 403: (error body not parsed). The"
+        " credentials used need the secretsmanager:CreateSecret permission"
     )
     assert outcomes[0].result.http_status == 403
     enforce_iam_after(aws_env, None)
     # The new key was created, could not be stored, and was deleted again.
     assert key_states("ci-deployer") == {world.leaked: "Active"}
-    resumed = run.execute(plan, world.case, backoff=FAST)
+    resumed = run.execute(plan, world.case)
     assert [o.result.status for o in resumed] == ["done", "done", "done"]
     replacement = stored_key(SECRET_ID)["AccessKeyId"]
     assert key_states("ci-deployer") == {world.leaked: "Inactive", replacement: "Active"}
@@ -303,7 +308,7 @@ def test_the_two_key_limit_fails_clearly_unless_the_plan_makes_room(world: World
     second = client("iam").create_access_key(UserName="ci-deployer")["AccessKey"]["AccessKeyId"]
     plan = plan_of(world)
     before = iam_state()
-    outcomes = run.execute(plan, world.case, backoff=FAST)
+    outcomes = run.execute(plan, world.case)
     assert [o.result.status for o in outcomes] == ["failed", "not_run", "not_run"]
     assert outcomes[0].result.http_status == 409
     assert outcomes[0].result.detail == (
@@ -321,7 +326,7 @@ def test_the_two_key_limit_fails_clearly_unless_the_plan_makes_room(world: World
         "iam:DeleteAccessKey",
         "iam:CreateAccessKey",
     ]
-    outcomes = run.execute(edited, world.case, backoff=FAST)
+    outcomes = run.execute(edited, world.case)
     assert [o.result.status for o in outcomes] == ["done", "done", "done"]
     replacement = stored_key(SECRET_ID)["AccessKeyId"]
     assert key_states("ci-deployer") == {second: "Active", replacement: "Active"}
@@ -333,27 +338,32 @@ def test_the_two_key_limit_fails_clearly_unless_the_plan_makes_room(world: World
 
 
 def test_throttling_is_retried_with_backoff(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """IAM's Throttling (HTTP 400, code Throttling) from a proxy in front of moto."""
     proxy = ThrottlingProxy(os.environ["AWS_ENDPOINT_URL"], "UpdateAccessKey", 2)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
     waits: list[float] = []
+    monkeypatch.setattr(aws_provider, "SLEEP", waits.append)
+    monkeypatch.setattr(aws_provider, "RETRY", Retry(attempts=3, base=0.5))
+    plan = plan_of(world)
+    client("iam").create_access_key(
+        UserName="bystander"
+    )  # the responder's own calls are not proxied
     try:
-        plan = plan_of(world)
-        backoff = run.Backoff(base=0.5, sleep=waits.append)
-        outcomes = run.execute(replace(plan, steps=plan.steps[1:2]), world.case, backoff=backoff)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        outcomes = run.execute(replace(plan, steps=plan.steps[1:2]), world.case)
         assert statuses(outcomes) == {"02-aws-deactivate_access_key": "done"}
         assert (proxy.throttled, waits) == (2, [0.5, 1.0])
-        client("iam").update_access_key(
-            UserName="backup-svc", AccessKeyId=world.backdoor, Status="Active"
-        )
         proxy.remaining = 10
-        again = replace(plan, created="2099-01-01T00:00:00Z", steps=plan.steps[1:2])
-        failed = run.execute(again, world.case, backoff=run.Backoff(attempts=3, sleep=waits.append))
+        again = replace(plan, created="2099-01-01T00:00:00Z", steps=plan.steps[2:3])
+        monkeypatch.setattr(proxy, "action", "PutRolePolicy")
+        failed = run.execute(again, world.case)
     finally:
         proxy.close()
     assert failed[0].result.status == "failed"
+    assert failed[0].result.http_status == 400
     assert failed[0].result.detail == (
-        "aws: iam:UpdateAccessKey failed: Throttling: Rate exceeded (after 3 attempts)"
+        "aws: iam:PutRolePolicy failed: Throttling: Rate exceeded (after 3 attempts)"
     )
+    assert waits == [0.5, 1.0, 0.5, 1.0]
 
 
 def test_a_missing_setting_is_named_before_any_step_runs(
@@ -376,7 +386,7 @@ def test_temporary_keys_of_an_iam_user_get_a_deny_on_the_user(aws_env: str, tmp_
     key = iam.create_access_key(UserName="dev")["AccessKey"]
     token = client("sts", key["AccessKeyId"], key["SecretAccessKey"]).get_session_token()
     session = token["Credentials"]["AccessKeyId"]
-    when = pd.Timestamp.now(tz="UTC").to_pydatetime()
+    when = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=10)).to_pydatetime()
     dev = user_arn("dev")
     trail = [
         record(
@@ -405,7 +415,7 @@ def test_temporary_keys_of_an_iam_user_get_a_deny_on_the_user(aws_env: str, tmp_
         ),
         ("revoke_user_sessions", f"aws_user:{dev}", (f"aws_access_key:{session}",)),
     ]
-    assert [o.result.status for o in run.execute(plan, case, backoff=FAST)] == ["done", "done"]
+    assert [o.result.status for o in run.execute(plan, case)] == ["done", "done"]
     deny = iam.get_user_policy(UserName="dev", PolicyName="AWSRevokeOlderSessions")
     assert deny["PolicyDocument"]["Statement"]["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
     assert [o.result.status for o in run.verify(plan, case)] == ["verified", "verified"]
@@ -415,7 +425,7 @@ def test_the_containment_frame_says_what_ended_each_credential_and_if_it_was_ver
     world: World,
 ) -> None:
     plan = plan_of(world)
-    run.execute(plan, world.case, backoff=FAST)
+    run.execute(plan, world.case)
     run.verify(plan, world.case)
     with ir.open_case(world.case, read_only=True) as case:
         frame = journal.containment(case.connection, world.root)
@@ -464,7 +474,7 @@ def test_a_schema_2_case_gains_the_journal_columns(tmp_path: Path) -> None:
     with ir.open_case(path, read_only=True) as case:
         columns = case.sql("SELECT * FROM journal")
         version = case.sql("SELECT value FROM case_meta WHERE key = 'schema_version'")["value"][0]
-    assert version == str(ir.case.SCHEMA_VERSION)
+    assert version == str(SCHEMA_VERSION)
     assert columns.columns.tolist()[-7:] == [
         "plan_root",
         "plan_created",
@@ -483,13 +493,13 @@ def test_a_hand_edited_plan_with_a_bad_step_is_refused_before_any_call(world: Wo
         plan, steps=(*plan.steps, Step("aws", "explode", "aws_access_key:AKIAX", "", {}, id="99"))
     )
     before = iam_state()
-    with pytest.raises(ir.errors.UsageError, match="aws has no action 'explode'"):
+    with pytest.raises(UsageError, match="aws has no action 'explode'"):
         run.execute(bad, world.case)
     data = plan.to_json()
     data["steps"][0]["options"] = {"secret_id": ""}
-    with pytest.raises(ir.errors.UsageError, match=r"needs options\.secret_id"):
+    with pytest.raises(UsageError, match=r"needs options\.secret_id"):
         run.execute(Plan.from_json(data), world.case)
     data["steps"][1]["id"] = data["steps"][0]["id"]
-    with pytest.raises(ir.errors.UsageError, match="appears twice"):
+    with pytest.raises(UsageError, match="appears twice"):
         Plan.from_json(data)
     assert iam_state() == before and journal.read(world.case).empty

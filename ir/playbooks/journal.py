@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from ir.case import Case, open_case
 from ir.playbooks.connectors.base import FINISHED, NOT_VERIFIED, VERIFIED, Step, StepResult
+from ir.store import Store, open_store
 
 if TYPE_CHECKING:
     from ir.playbooks.plan import Plan
@@ -60,9 +60,9 @@ VALUES ('{KIND}', {", ".join("?" for _ in COLUMNS)})
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM journal WHERE kind = '{KIND}'"
 
 
-def open_case_file(path: Path, read_only: bool = False) -> Case:
-    """The one way playbooks open the case (ir.store.open_store when it lands)."""
-    return open_case(path, read_only=read_only)
+def open_case_file(path: Path, read_only: bool = False) -> Store:
+    """The one way playbooks open the case file."""
+    return open_store(path, read_only=read_only)
 
 
 def record(path: Path, plan: Plan, step: Step, result: StepResult) -> None:
@@ -81,10 +81,10 @@ def record(path: Path, plan: Plan, step: Step, result: StepResult) -> None:
         result.http_status,
         result.detail,
     ]
-    with open_case_file(path) as case:
-        case.connection.execute("BEGIN TRANSACTION")
-        case.connection.execute(_INSERT, values)
-        case.connection.execute("COMMIT")
+    with open_case_file(path) as store:
+        store.connection.execute("BEGIN TRANSACTION")
+        store.connection.execute(_INSERT, values)
+        store.connection.execute("COMMIT")
 
 
 def entries(connection: duckdb.DuckDBPyConnection, root: str | None = None) -> pd.DataFrame:
@@ -97,8 +97,8 @@ def read(path: Path, root: str | None = None) -> pd.DataFrame:
     """`entries` of the case file at `path` (opened read-only, then closed)."""
     if not path.exists():
         return pd.DataFrame(columns=COLUMNS)
-    with open_case_file(path, read_only=True) as case:
-        return entries(case.connection, root)
+    with open_case_file(path, read_only=True) as store:
+        return entries(store.connection, root)
 
 
 def finished(path: Path, plan: Plan) -> dict[str, pd.Timestamp]:

@@ -3,17 +3,19 @@
 A dry run calls nothing and lists the exact API calls of every step. `execute`
 checks every step and every provider setting before the first call, skips the
 steps the journal shows finished by an earlier run of the same plan, journals
-each step's outcome, retries transient provider errors with backoff, and stops
-at the first failure unless that step says `on_error: continue`. `verify` asks
+each step's outcome, and stops at the first failure unless that step says
+`on_error: continue`. Throttling and other transient errors are retried with
+backoff where the call is made, in the provider clients (`ir.providers`): a
+step fails only once they have given up. `verify` asks
 each provider whether each step's effect holds. No case lock is held while a
 provider is called: every journal entry is its own short write.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ir import render
@@ -34,21 +36,6 @@ from ir.playbooks.connectors.base import (
 from ir.playbooks.plan import Plan
 
 NOT_RUN = "not_run"  # a step after a failure that stopped the run
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Retry schedule for transient provider errors: `attempts` tries in all, waiting
-    `base * 2**n` seconds (at most `cap`), or the provider's Retry-After when it gives one."""
-
-    attempts: int = 5
-    base: float = 1.0
-    cap: float = 60.0
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        wanted = retry_after if retry_after is not None else self.base * 2**attempt
-        return min(self.cap, max(0.0, wanted))
 
 
 @dataclass(frozen=True)
@@ -90,9 +77,7 @@ def dry_run(plan: Plan, case: Path | None = None) -> list[Outcome]:
     return outcomes
 
 
-def execute(
-    plan: Plan, case: Path, secrets: Secrets | None = None, backoff: Backoff | None = None
-) -> list[Outcome]:
+def execute(plan: Plan, case: Path, secrets: Secrets | None = None) -> list[Outcome]:
     """Run the plan's unfinished steps, journaling each, until done or a stopping failure."""
     connectors = _connectors(plan)
     for step in plan.steps:  # a bad step or a missing setting stops us before any call
@@ -100,7 +85,6 @@ def execute(
     for provider in dict.fromkeys(step.provider for step in plan.steps):
         connectors[provider].check_settings()
     given = secrets if secrets is not None else Secrets()
-    retry = backoff or Backoff()
     done = journal.finished(case, plan)
     outcomes: list[Outcome] = []
     stopped = False
@@ -112,26 +96,23 @@ def execute(
         if step.id in done:
             result = _skipped(done[step.id])
         else:
-            result = _attempt(lambda c=conn, s=step: c.execute(s, given), conn, step, retry)
+            result = _attempt(partial(conn.execute, step, given), conn, step)
         journal.record(case, plan, step, result)
         outcomes.append(Outcome(step, result))
         stopped = result.status == FAILED and step.on_error == "stop"
     return outcomes
 
 
-def verify(
-    plan: Plan, case: Path, secrets: Secrets | None = None, backoff: Backoff | None = None
-) -> list[Outcome]:
+def verify(plan: Plan, case: Path, secrets: Secrets | None = None) -> list[Outcome]:
     """Ask the providers whether every step's effect holds; each answer is journaled."""
     connectors = _connectors(plan)
     for provider in dict.fromkeys(step.provider for step in plan.steps):
         connectors[provider].check_settings()
     given = secrets if secrets is not None else Secrets()
-    retry = backoff or Backoff()
     outcomes = []
     for step in plan.steps:
         conn = connectors[step.provider]
-        result = _attempt(lambda c=conn, s=step: c.verify(s, given), conn, step, retry)
+        result = _attempt(partial(conn.verify, step, given), conn, step)
         journal.record(case, plan, step, result)
         outcomes.append(Outcome(step, result))
     return outcomes
@@ -145,18 +126,10 @@ def _skipped(when: object) -> StepResult:
     return StepResult(SKIPPED, f"finished by an earlier run at {render.iso(when)}")
 
 
-def _attempt(
-    call: Callable[[], StepResult], conn: Connector, step: Step, backoff: Backoff
-) -> StepResult:
-    """`call`, retried while the provider's error is transient; a refusal becomes FAILED."""
-    attempt = 0
-    while True:
-        try:
-            return call()
-        except ProviderError as error:
-            attempt += 1
-            if not error.transient or attempt >= backoff.attempts:
-                tries = f" (after {attempt} attempts)" if attempt > 1 else ""
-                planned = "; ".join(c.summary() for c in conn.calls(step))
-                return StepResult(FAILED, f"{error}{tries}", error.http_status, planned)
-            backoff.sleep(backoff.delay(attempt - 1, error.retry_after))
+def _attempt(call: Callable[[], StepResult], conn: Connector, step: Step) -> StepResult:
+    """`call`; what the provider refused (after its own retries) becomes FAILED with its error."""
+    try:
+        return call()
+    except ProviderError as error:
+        planned = "; ".join(c.summary() for c in conn.calls(step))
+        return StepResult(FAILED, str(error), error.status, planned)

@@ -1,5 +1,5 @@
-"""Provider clients: settings, auth, base URL, error classes, one module per vendor.
+"""Provider clients shared by playbook connectors and collectors: one module per vendor.
 
-Playbook connectors and log collectors both build on these; nothing here
-imports the playbooks, the collectors or anything above them.
+`http` is the shared base (settings, secrets, retries, typed errors, pages); each
+vendor module holds its client. AWS is reached through boto3 in `aws`.
 """

@@ -1,30 +1,28 @@
-"""What every provider client shares: the error a provider's refusal becomes."""
+"""One error hierarchy for every provider, HTTP or not.
 
-from __future__ import annotations
+The classes live in `ir.providers.http` (ProviderError → TransientError → RateLimited;
+TerminalError → AuthError, Gone, Rejected). A provider that is not an httpx client
+(AWS through boto3) maps its own errors onto these same classes here, so the playbook
+engine and the collectors catch one family: transient = retry with backoff,
+Gone = already done, AuthError = name the setting or permission, others = stop.
+"""
 
-from ir.errors import IrError
+from ir.providers.http import (
+    AuthError,
+    Gone,
+    ProviderError,
+    RateLimited,
+    Rejected,
+    TerminalError,
+    TransientError,
+)
 
-
-class ProviderError(IrError):
-    """The provider refused a call. `transient` errors (throttling, 5xx) are worth retrying.
-
-    The message names the call and the provider's error code and text, never a
-    secret; `retry_after` is the provider's hint in seconds, when it gave one.
-    """
-
-    def __init__(
-        self,
-        provider: str,
-        message: str,
-        *,
-        http_status: int | None = None,
-        code: str | None = None,
-        transient: bool = False,
-        retry_after: float | None = None,
-    ) -> None:
-        self.provider = provider
-        self.http_status = http_status
-        self.code = code
-        self.transient = transient
-        self.retry_after = retry_after
-        super().__init__(f"{provider}: {message}")
+__all__ = [
+    "AuthError",
+    "Gone",
+    "ProviderError",
+    "RateLimited",
+    "Rejected",
+    "TerminalError",
+    "TransientError",
+]

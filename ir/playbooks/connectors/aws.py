@@ -29,14 +29,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import orjson
 import pandas as pd
-from botocore import xform_name
-from botocore.exceptions import BotoCoreError, ClientError
 
 from ir import render
 from ir.credentials import split_id
@@ -48,12 +46,12 @@ from ir.playbooks.connectors.base import (
     VERIFIED,
     Call,
     PlanChoices,
-    ProviderError,
     Secrets,
     Step,
     StepResult,
 )
 from ir.providers import aws
+from ir.providers.base import Gone, ProviderError, Rejected
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -315,7 +313,9 @@ def _cutoff(step: Step) -> str:
     chosen = step.options.get("issued_before")
     if chosen:
         return str(render.iso(pd.Timestamp(chosen)))
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Rounded up to the second: a session issued earlier in this very second is denied too.
+    now = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=1)
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _key_id(step: Step) -> str:
@@ -464,18 +464,13 @@ class _Session:
 
     def run(self, call: Call, **secret: str) -> dict[str, Any]:
         """Make `call`; `secret` parameters are sent but shown as NOT_SHOWN."""
-        service, operation = call.api.split(":", 1)
+        service = call.api.split(":", 1)[0]
         if service not in self._clients:
             self._clients[service] = aws.client(service)
         self.made.append((_shown_secret(call) if secret else call).summary())
-        try:
-            response = getattr(self._clients[service], xform_name(operation))(
-                **call.params, **secret
-            )
-        except (ClientError, BotoCoreError) as error:
-            raise aws.provider_error(error, call.api) from None
+        response = aws.call(self._clients[service], call.api, {**call.params, **secret})
         self.http_status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return dict(response)
+        return response
 
     def result(self, status: str, detail: str) -> StepResult:
         return StepResult(status, detail, self.http_status, "; ".join(self.made))
@@ -501,14 +496,12 @@ def _resolve_user(session: _Session, step: Step) -> str:
     key = _key_id(step)
     try:
         return str(session.run(_last_used(key))["UserName"])
-    except ProviderError as error:
-        if error.code != "NoSuchEntity":
-            raise
-        raise ProviderError(
+    except Gone as error:
+        raise Gone(
             PROVIDER,
             f"{key}: IAM knows no such key in this account (deleted, or another account's);"
             f" set options.user_name of step {step.id} to check a deleted key",
-            http_status=error.http_status,
+            status=error.status,
             code=error.code,
         ) from None
 
@@ -578,10 +571,8 @@ def _stored_replacement(
     """The key id a previous run stored in the secret, if it is an Active key of the user."""
     try:
         value = session.run(_read_secret(secret)).get("SecretString")
-    except ProviderError as error:
-        if error.code == "ResourceNotFoundException":
-            return None
-        raise
+    except Gone:
+        return None
     try:
         stored = orjson.loads(value or "{}").get("AccessKeyId")
     except (orjson.JSONDecodeError, AttributeError):
@@ -619,13 +610,13 @@ def _replace(step: Step, session: _Session, user: str, old: str, secret: str) ->
     return new_id, old_deleted
 
 
-def _full(step: Step, error: ProviderError, user: str, old: str) -> ProviderError:
-    return ProviderError(
+def _full(step: Step, error: ProviderError, user: str, old: str) -> Rejected:
+    return Rejected(
         PROVIDER,
         f"{error.args[0].removeprefix('aws: ')}. IAM user {user} already holds 2 access keys,"
         f" AWS's limit: set options.delete_old_first to true in step {step.id} to deactivate"
         f" and delete {old} first, or delete the user's other key",
-        http_status=error.http_status,
+        status=error.status,
         code=error.code,
     )
 
@@ -659,10 +650,8 @@ def _deny_cutoff(session: _Session, holder: _Holder, step: Step) -> pd.Timestamp
     """The cut-off of the holder's AWSRevokeOlderSessions policy, if it has one."""
     try:
         document = session.run(holder.read(step))["PolicyDocument"]
-    except ProviderError as error:
-        if error.code == "NoSuchEntity":
-            return None
-        raise
+    except Gone:
+        return None
     if isinstance(document, str):
         document = orjson.loads(unquote(document))
     statements = document.get("Statement", [])
