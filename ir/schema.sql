@@ -90,7 +90,8 @@ CREATE TABLE IF NOT EXISTS journal (
     action       VARCHAR,
     target       VARCHAR,               -- credential id or principal (aws_role:<arn>, …)
     credentials  VARCHAR[],             -- the traced credentials the step ends
-    http_status  INTEGER                -- the provider's last HTTP status
+    http_status  INTEGER,               -- the provider's last HTTP status
+    step         VARCHAR                -- the plan step as JSON (contract §6): verify re-reads it
 );
 
 -- The trace's lookups: a credential's refs (also by its lower-case id, as user-wide

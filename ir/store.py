@@ -56,11 +56,14 @@ ALTER TABLE journal ADD COLUMN IF NOT EXISTS action VARCHAR;
 ALTER TABLE journal ADD COLUMN IF NOT EXISTS target VARCHAR;
 ALTER TABLE journal ADD COLUMN IF NOT EXISTS credentials VARCHAR[];
 ALTER TABLE journal ADD COLUMN IF NOT EXISTS http_status INTEGER;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS step VARCHAR;
 """
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
     Migration(
-        3, "playbook journal: plan, provider, action, target, credentials", JOURNAL_STEP_COLUMNS
+        3,
+        "playbook journal: plan, provider, action, target, credentials, step",
+        JOURNAL_STEP_COLUMNS,
     ),
 )
 

@@ -475,7 +475,7 @@ def test_a_schema_2_case_gains_the_journal_columns(tmp_path: Path) -> None:
         columns = case.sql("SELECT * FROM journal")
         version = case.sql("SELECT value FROM case_meta WHERE key = 'schema_version'")["value"][0]
     assert version == str(SCHEMA_VERSION)
-    assert columns.columns.tolist()[-7:] == [
+    assert columns.columns.tolist()[-8:] == [
         "plan_root",
         "plan_created",
         "provider",
@@ -483,6 +483,7 @@ def test_a_schema_2_case_gains_the_journal_columns(tmp_path: Path) -> None:
         "target",
         "credentials",
         "http_status",
+        "step",
     ]
     assert columns[["kind", "ref", "status"]].values.tolist() == [["collector", "page 1", "ok"]]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import orjson
 import pandas as pd
 
 from ir.playbooks.connectors.base import FINISHED, NOT_VERIFIED, VERIFIED, Step, StepResult
@@ -37,6 +38,7 @@ COLUMNS = [
     "status",
     "http_status",
     "detail",
+    "step",
 ]
 CONTAINMENT_COLUMNS = [
     "credential",
@@ -80,6 +82,7 @@ def record(path: Path, plan: Plan, step: Step, result: StepResult) -> None:
         result.status,
         result.http_status,
         result.detail,
+        orjson.dumps(step.to_json()).decode(),
     ]
     with open_case_file(path) as store:
         store.connection.execute("BEGIN TRANSACTION")
@@ -106,6 +109,18 @@ def finished(path: Path, plan: Plan) -> dict[str, pd.Timestamp]:
     journal = read(path, plan.root)
     done = journal[(journal["plan_created"] == plan.created) & journal["status"].isin(FINISHED)]
     return {str(ref): time for ref, time in done.groupby("ref")["time"].min().items()}
+
+
+def finished_steps(path: Path, root: str | None = None) -> list[tuple[str, str, list[Any]]]:
+    """Every plan (root, created) with the steps that a run finished, as journaled (JSON),
+    in the order they first finished: what `verify` re-checks when given no plan."""
+    journal = read(path, root)
+    done = journal[journal["status"].isin(FINISHED) & journal["step"].notna()]
+    done = done.sort_values("time").drop_duplicates(["plan_root", "plan_created", "ref"])
+    plans: dict[tuple[str, str], list[Any]] = {}
+    for entry in done.itertuples(index=False):
+        plans.setdefault((entry.plan_root, entry.plan_created), []).append(orjson.loads(entry.step))
+    return [(root_, created, steps) for (root_, created), steps in plans.items()]
 
 
 def containment(connection: duckdb.DuckDBPyConnection, root: str | None = None) -> pd.DataFrame:

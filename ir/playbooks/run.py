@@ -118,6 +118,19 @@ def verify(plan: Plan, case: Path, secrets: Secrets | None = None) -> list[Outco
     return outcomes
 
 
+def verify_journal(
+    case: Path, root: str | None = None, secrets: Secrets | None = None
+) -> list[Outcome]:
+    """`verify` every step the journal shows finished, plan by plan (of one root, or all)."""
+    outcomes = []
+    for plan_root, created, steps in journal.finished_steps(case, root):
+        plan = Plan.from_json(
+            {"root": plan_root, "created": created, "steps": steps}, f"journal of {case}"
+        )
+        outcomes += verify(plan, case, secrets)
+    return outcomes
+
+
 def _connectors(plan: Plan) -> dict[str, Connector]:
     return {provider: connector(provider) for provider in {s.provider for s in plan.steps}}
 
