@@ -108,7 +108,7 @@ def test_a_key_never_used_before_the_exposure_is_deactivated_not_rotated(
 def test_a_dry_run_lists_the_exact_calls_and_changes_nothing(world: World) -> None:
     plan = plan_of(world)
     before = iam_state()
-    outcomes = run.dry_run(plan, world.case)
+    outcomes = run.dry_run(plan, journal.finished(world.case, plan))
     assert iam_state() == before
     assert set(statuses(outcomes).values()) == {"would_call"}
     backdoor = outcomes[1].calls
@@ -183,7 +183,9 @@ def test_a_rerun_skips_every_finished_step_and_changes_nothing(world: World) -> 
     assert entries["status"].tolist() == ["done"] * 3 + ["skipped"] * 3
     assert entries["detail"].iloc[3].startswith("finished by an earlier run at 20")
     # A dry run says the same, and a fresh plan's steps find the state already there.
-    assert set(statuses(run.dry_run(plan, world.case)).values()) == {"skipped"}
+    assert set(statuses(run.dry_run(plan, journal.finished(world.case, plan))).values()) == {
+        "skipped"
+    }
     fresh = replace(plan_of(world), created="2099-01-01T00:00:00Z")
     fresh = replace(fresh, steps=fresh.steps[:2])
     assert statuses(run.execute(fresh, world.case)) == {

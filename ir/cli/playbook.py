@@ -50,7 +50,6 @@ RunTokenFile = Annotated[
 ]
 STEP_COLUMNS = ["id", "provider", "action", "target", "reason"]
 RUN_COLUMNS = ["step", "action", "target", "status", "http_status", "detail"]
-CALL_COLUMNS = ["step", "status", "call", "when"]
 STATUS_COLUMNS = ["time", "plan_root", "ref", "action", "target", "status", "http_status", "detail"]
 
 
@@ -116,7 +115,7 @@ def run_command(
     check_format(fmt)
     plan = plans.load(plan_file)
     if not execute:
-        outcomes = run.dry_run(plan, case if case.exists() else None)
+        outcomes = run.dry_run(plan, journal.finished(case, plan))
         _show_outcomes(outcomes, fmt, f"dry run of {plan_file}: nothing was called", calls=True)
         return
     _require(case)
@@ -194,25 +193,10 @@ def _show_outcomes(outcomes: list[run.Outcome], fmt: str, title: str, calls: boo
         sys.stdout.write(render.to_json([o.to_json() for o in outcomes]) + "\n")
         return
     if calls:
-        rows = [
-            {**_row(o), "call": call.summary() if call else "", "when": call.when if call else ""}
-            for o in outcomes
-            for call in (o.calls or (None,))
-        ]
-        frame = pd.DataFrame(rows, columns=CALL_COLUMNS)
+        frame = run.calls_frame(outcomes)
     else:
         frame = pd.DataFrame([o.to_json() for o in outcomes], columns=RUN_COLUMNS)
     show(frame, fmt, title)
-
-
-def _row(outcome: run.Outcome) -> dict[str, object]:
-    step = outcome.step
-    return {
-        "step": step.id,
-        "action": step.action,
-        "target": step.target,
-        "status": outcome.result.status,
-    }
 
 
 def _exit_if_failed(outcomes: list[run.Outcome]) -> None:

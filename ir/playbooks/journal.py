@@ -105,8 +105,17 @@ def read(path: Path, root: str | None = None) -> pd.DataFrame:
 
 
 def finished(path: Path, plan: Plan) -> dict[str, pd.Timestamp]:
+    """`finished_on` the case file at `path` (opened read-only, then closed); none when the
+    case does not exist yet."""
+    if not path.exists():
+        return {}
+    with open_case_file(path, read_only=True) as store:
+        return finished_on(store.connection, plan)
+
+
+def finished_on(connection: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, pd.Timestamp]:
     """Steps of `plan` that an earlier run finished (done or already done): id -> when."""
-    journal = read(path, plan.root)
+    journal = entries(connection, plan.root)
     done = journal[(journal["plan_created"] == plan.created) & journal["status"].isin(FINISHED)]
     return {str(ref): time for ref, time in done.groupby("ref")["time"].min().items()}
 

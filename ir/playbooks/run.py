@@ -13,10 +13,12 @@ provider is called: every journal entry is its own short write.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+
+import pandas as pd
 
 from ir import render
 from ir.playbooks import journal
@@ -36,6 +38,7 @@ from ir.playbooks.connectors.base import (
 from ir.playbooks.plan import Plan
 
 NOT_RUN = "not_run"  # a step after a failure that stopped the run
+CALL_COLUMNS = ["step", "status", "call", "when"]
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,11 @@ class Outcome:
         }
 
 
-def dry_run(plan: Plan, case: Path | None = None) -> list[Outcome]:
-    """Every step's exact calls, nothing called; steps an earlier run finished say so."""
+def dry_run(plan: Plan, finished: Mapping[str, pd.Timestamp] | None = None) -> list[Outcome]:
+    """Every step's exact calls, nothing called; steps an earlier run `finished` (the
+    journal's `finished`) say so instead."""
     connectors = _connectors(plan)
-    done = journal.finished(case, plan) if case is not None else {}
+    done = finished or {}
     outcomes = []
     for step in plan.steps:
         if step.id in done:
@@ -75,6 +79,21 @@ def dry_run(plan: Plan, case: Path | None = None) -> list[Outcome]:
             calls = tuple(connectors[step.provider].calls(step))
             outcomes.append(Outcome(step, StepResult(WOULD_CALL), calls))
     return outcomes
+
+
+def calls_frame(outcomes: list[Outcome]) -> pd.DataFrame:
+    """A dry run as rows: one per call (a skipped step: one row without a call)."""
+    rows = [
+        {
+            "step": outcome.step.id,
+            "status": outcome.result.status,
+            "call": call.summary() if call else "",
+            "when": call.when if call else "",
+        }
+        for outcome in outcomes
+        for call in (outcome.calls or (None,))
+    ]
+    return pd.DataFrame(rows, columns=CALL_COLUMNS)
 
 
 def execute(plan: Plan, case: Path, secrets: Secrets | None = None) -> list[Outcome]:
