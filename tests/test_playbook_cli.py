@@ -15,7 +15,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from ir.cli import app
 from tests.aws_moto import World, client, create_world, iam_state, key_states, stored_key
 
 IR = str(Path(sys.executable).parent / "ir")
@@ -147,3 +149,10 @@ def test_a_plan_for_an_unknown_credential_is_nothing_found(world: World, tmp_pat
     )
     assert result.returncode == 3
     assert not (tmp_path / "p.json").exists()
+
+
+def test_every_playbook_command_has_help_with_an_example() -> None:
+    for command in ("plan", "run", "status", "verify"):
+        result = CliRunner().invoke(app, ["playbook", command, "--help"], terminal_width=200)
+        assert result.exit_code == 0, command
+        assert "--case" in result.output and "Example: ir playbook " in result.output, command

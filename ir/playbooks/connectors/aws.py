@@ -64,7 +64,6 @@ REVOKE_POLICY = "AWSRevokeOlderSessions"
 QUARANTINE_POLICY = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"
 WHEN_RUN = "<time the step runs>"
 NOT_SHOWN = "<new access key: id and secret, not shown>"
-ROLE_SESSION_CALLS = ("AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity")
 
 _ASSUMED_ROLE = re.compile(r"^arn:(aws[\w-]*):sts::(\d{12}):assumed-role/([^/]+)/")
 _IAM_USER = re.compile(r"^arn:(aws[\w-]*):iam::(\d{12}):user/(?:.*/)?([^/]+)$")
