@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import jsonschema
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -21,6 +23,7 @@ from ir.cli import app
 from tests.aws_moto import World, client, create_world, iam_state, key_states, stored_key
 
 IR = str(Path(sys.executable).parent / "ir")
+SCHEMAS = orjson.loads((Path(__file__).parent / "contract" / "schemas.json").read_bytes())
 SECRET_ID = "ir/rotated/ci-deployer/access-key"
 
 
@@ -45,6 +48,7 @@ def test_plan_dry_run_execute_verify_from_the_cli(world: World, tmp_path: Path) 
     outputs.append(planned)
     assert planned.returncode == 0, planned.stderr
     plan = orjson.loads(plan_file.read_bytes())
+    jsonschema.validate(plan, SCHEMAS["plan"])
     assert [s["action"] for s in plan["steps"]] == [
         "rotate_access_key",
         "deactivate_access_key",
@@ -107,9 +111,13 @@ def test_plan_dry_run_execute_verify_from_the_cli(world: World, tmp_path: Path) 
         in " ".join(failed.stderr.split())
     )
 
-    # No secret anywhere ir wrote: not the new key's, not the leaked key's.
+    # No secret anywhere ir wrote: not the new key's, not the leaked key's. The case file
+    # may compress what it stores, so the journal is also read back as text.
     secrets = [replacement["SecretAccessKey"], world.secrets["leaked"], world.secrets["backdoor"]]
-    written = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()]
+    with duckdb.connect(str(world.case), read_only=True) as connection:
+        journal = str(connection.execute("SELECT * FROM journal").fetchall())
+    assert "SecretString=<new access key: id and secret, not shown>" in journal
+    written = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()] + [journal.encode()]
     printed = [(o.stdout + o.stderr).encode() for o in outputs]
     for secret in secrets:
         for piece in (secret, secret[:16], secret[-16:]):
