@@ -21,6 +21,9 @@ from ir import ingest as ingesting
 from ir import trace as tracing
 from ir.credentials import fingerprint_ids, normalise_id
 from ir.errors import UsageError
+from ir.playbooks import journal, run
+from ir.playbooks.connectors.base import PlanChoices
+from ir.playbooks.plan import Plan, make_plan
 from ir.store import CaseError, Store, open_store
 from ir.times import utc
 
@@ -44,6 +47,10 @@ class Trace(tracing.Trace):
     def report(self, path: str | Path, fmt: str | None = None) -> Path:
         """Write the breach report (`md` or `html`, from the suffix unless `fmt`)."""
         return report.write(self, Path(path), fmt)
+
+    def plan(self, rotate: bool = True, quarantine: bool = False) -> Plan:
+        """The playbook plan that contains this lineage: review it, edit it, run it."""
+        return make_plan(self, PlanChoices(rotate=rotate, quarantine=quarantine))
 
     def draw(self, ax: Axes | None = None) -> Axes:
         """Draw the lineage graph with matplotlib (inline in a notebook); returns the axes."""
@@ -127,6 +134,14 @@ class Case:
     ) -> pd.DataFrame:
         """Every event of the case in [since, until) as a Timesketch-ready timeline."""
         return timeline.from_case(self.connection, since, until)
+
+    def dry_run(self, plan: Plan) -> pd.DataFrame:
+        """Every API call `plan` would make, one row each; nothing is called."""
+        return run.calls_frame(run.dry_run(plan, journal.finished_on(self.connection, plan)))
+
+    def containment(self, root: str | None = None) -> pd.DataFrame:
+        """From the playbook journal: what ended each credential, when, by which step, verified."""
+        return journal.containment(self.connection, root)
 
     def graph(self) -> nx.MultiDiGraph:
         """The whole case's credential lineage (parent -> child, one edge per issuing event)."""

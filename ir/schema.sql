@@ -1,5 +1,5 @@
 -- The case file. One DuckDB database per incident; every table is append-only
--- evidence or derived from it. Schema version lives in case_meta; ir/case.py
+-- evidence or derived from it. Schema version lives in case_meta; ir/store.py
 -- migrates older files forward and refuses newer ones.
 
 CREATE TABLE IF NOT EXISTS case_meta (
@@ -84,12 +84,20 @@ CREATE TABLE IF NOT EXISTS rejects (
 
 -- Playbook and collector steps (contract §6, §8). Never holds a secret.
 CREATE TABLE IF NOT EXISTS journal (
-    time     TIMESTAMPTZ NOT NULL,
-    kind     VARCHAR NOT NULL,          -- playbook | collector
-    ref      VARCHAR NOT NULL,          -- plan step id or collector page
-    request  VARCHAR,
-    status   VARCHAR NOT NULL,
-    detail   VARCHAR
+    time         TIMESTAMPTZ NOT NULL,
+    kind         VARCHAR NOT NULL,      -- playbook | collector
+    ref          VARCHAR NOT NULL,      -- plan step id or collector page
+    request      VARCHAR,               -- the calls made, summarised (never a secret)
+    status       VARCHAR NOT NULL,      -- playbook: done | already_done | failed | skipped | verified | not_verified
+    detail       VARCHAR,               -- what the provider said (its error, when it failed)
+    plan_root    VARCHAR,               -- playbook: the plan's root credential …
+    plan_created VARCHAR,               -- … and creation time: together they name the plan
+    provider     VARCHAR,
+    action       VARCHAR,
+    target       VARCHAR,               -- credential id or principal (aws_role:<arn>, …)
+    credentials  VARCHAR[],             -- the traced credentials the step ends
+    http_status  INTEGER,               -- the provider's last HTTP status
+    step         VARCHAR                -- the plan step as JSON (contract §6): verify re-reads it
 );
 
 -- The trace's lookups: a credential's refs (also by its lower-case id, as user-wide

@@ -20,7 +20,7 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
@@ -67,9 +67,24 @@ INSERT INTO case_meta
 """
 # Numbered steps from case_meta.schema_version to SCHEMA_VERSION; schema.sql is always
 # the newest schema. Append a step (and bump SCHEMA_VERSION); never edit a shipped one.
+JOURNAL_STEP_COLUMNS = """
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS plan_root VARCHAR;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS plan_created VARCHAR;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS provider VARCHAR;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS action VARCHAR;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS target VARCHAR;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS credentials VARCHAR[];
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS http_status INTEGER;
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS step VARCHAR;
+"""
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
     Migration(3, "a stable content hash (SHA-256)", STABLE_CONTENT_HASH),
+    Migration(
+        4,
+        "playbook journal: plan, provider, action, target, credentials, step",
+        JOURNAL_STEP_COLUMNS,
+    ),
 )
 
 

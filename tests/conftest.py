@@ -16,6 +16,9 @@ import ir
 from ir.case import Case
 from parsers.base import EVENT_COLUMNS
 
+# Fixtures shared by the playbook tests: a moto server and the AWS settings pointing at it.
+pytest_plugins = ["tests.aws_moto"]
+
 EVENT_FIELDS = ("source", *EVENT_COLUMNS, "record_no")
 REF_FIELDS = ("credential", "kind", "relation", "parent", "via", "principal")
 

@@ -47,6 +47,8 @@ EXPECTED = {
         "report.html",
         "Breach report:",
         "image/png",  # the activity plot
+        "01-aws-rotate_access_key",  # the playbook plan
+        "iam:PutRolePolicy RoleName=Admin PolicyName=AWSRevokeOlderSessions",  # its dry run
     ],
 }
 

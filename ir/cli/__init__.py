@@ -7,6 +7,8 @@ One module per command group registers its commands on the shared app
 # isort: skip_file
 
 from ir.cli.common import app
-from ir.cli import evidence, contents, trace, synth
+from ir.cli import evidence, contents, trace, playbook, synth
 
-__all__ = ["app", "contents", "evidence", "synth", "trace"]
+app.add_typer(playbook.app, name="playbook")
+
+__all__ = ["app", "contents", "evidence", "playbook", "synth", "trace"]

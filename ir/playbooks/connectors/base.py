@@ -6,8 +6,9 @@ provider alike: `plan` turns the credentials of a trace that the provider owns
 into steps, `calls` says exactly which API calls a step would make (the dry
 run), `execute` makes them, `verify` re-checks that the step took effect, and
 `check_settings` names a missing setting before any step runs. Connectors
-raise `ProviderError` for what the provider refused; the engine retries the
-transient ones with backoff and journals the rest. Nothing here or in a
+raise `ProviderError` (the `ir.providers.base` family) for what the provider
+refused, after the provider client's own retries of transient errors; the
+engine journals it as the step's failure. Nothing here or in a
 connector ever holds a raw secret in a value it returns or raises.
 """
 
