@@ -16,7 +16,9 @@ LEAKED = "ghp_LeakedTokenFoundInAPublicGist00000042"
 
 
 def client(api: GitHubApi, sleeps: Sleeps, **env: str) -> GitHubClient:
-    return GitHubClient.from_env({**settings(api), **env}, sleep=sleeps, clock=lambda: 1_800_000_000.0)
+    return GitHubClient.from_env(
+        {**settings(api), **env}, sleep=sleeps, clock=lambda: 1_800_000_000.0
+    )
 
 
 def test_missing_token_is_named_before_any_call(github_api: GitHubApi) -> None:
@@ -28,7 +30,9 @@ def test_missing_token_is_named_before_any_call(github_api: GitHubApi) -> None:
 
 def test_the_revocation_api_needs_no_token_setting(github_api: GitHubApi, sleeps: Sleeps) -> None:
     github_api.live.add(LEAKED)
-    revoker = GitHubClient.from_env({"IR_GITHUB_API_URL": github_api.url}, need_token=False, sleep=sleeps)
+    revoker = GitHubClient.from_env(
+        {"IR_GITHUB_API_URL": github_api.url}, need_token=False, sleep=sleeps
+    )
     assert revoker.token_is_live(Secret(LEAKED)) is True
     assert revoker.revoke_credentials([Secret(LEAKED)]) == 202
     assert github_api.reported == [LEAKED]
@@ -47,9 +51,13 @@ def test_revocation_sends_no_credentials_even_when_a_token_is_set(
     assert client(github_api, sleeps).revoke_credentials([Secret(LEAKED)]) == 202  # repeatable
 
 
-def test_revocation_batch_bounds_are_checked_before_sending(github_api: GitHubApi, sleeps: Sleeps) -> None:
+def test_revocation_batch_bounds_are_checked_before_sending(
+    github_api: GitHubApi, sleeps: Sleeps
+) -> None:
     with pytest.raises(ValueError, match="between 1 and 1000"):
-        client(github_api, sleeps).revoke_credentials([Secret(f"ghp_{n:036d}") for n in range(1001)])
+        client(github_api, sleeps).revoke_credentials(
+            [Secret(f"ghp_{n:036d}") for n in range(1001)]
+        )
     assert github_api.requests == []
 
 
@@ -84,7 +92,9 @@ def test_audit_log_pages_yield_every_record_once(github_api: GitHubApi, sleeps: 
 
 def test_secondary_rate_limit_waits_retry_after(github_api: GitHubApi, sleeps: Sleeps) -> None:
     github_api.throttle(2, retry_after=7)
-    records = [r for p in client(github_api, sleeps).audit_log_pages(org="example-org") for r in p.items]
+    records = [
+        r for p in client(github_api, sleeps).audit_log_pages(org="example-org") for r in p.items
+    ]
     assert sleeps == [7.0, 7.0]
     assert len(records) == len(audit_events())
 
@@ -95,14 +105,18 @@ def test_primary_rate_limit_waits_until_the_reset(github_api: GitHubApi, sleeps:
     assert sleeps == [42.0]
 
 
-def test_secondary_limit_without_headers_waits_a_minute(github_api: GitHubApi, sleeps: Sleeps) -> None:
+def test_secondary_limit_without_headers_waits_a_minute(
+    github_api: GitHubApi, sleeps: Sleeps
+) -> None:
     github_api.throttle(1)
     list(client(github_api, sleeps).audit_log_pages(org="example-org"))
     assert sleeps == [60.0]
 
 
 def test_deploy_key_delete_is_gone_on_repeat(github_api: GitHubApi, sleeps: Sleeps) -> None:
-    github_api.deploy_keys[("example-org", "app")] = {7: {"id": 7, "title": "ci", "read_only": False}}
+    github_api.deploy_keys[("example-org", "app")] = {
+        7: {"id": 7, "title": "ci", "read_only": False}
+    }
     gh = client(github_api, sleeps)
     assert gh.deploy_key("example-org", "app", 7)["title"] == "ci"
     gh.delete_deploy_key("example-org", "app", 7)
@@ -113,7 +127,9 @@ def test_deploy_key_delete_is_gone_on_repeat(github_api: GitHubApi, sleeps: Slee
 
 
 def test_org_pat_revocation_removes_it_from_the_list(github_api: GitHubApi, sleeps: Sleeps) -> None:
-    github_api.pats["example-org"] = {n: {"id": n, "owner": {"login": f"u{n}"}} for n in (11, 12, 13)}
+    github_api.pats["example-org"] = {
+        n: {"id": n, "owner": {"login": f"u{n}"}} for n in (11, 12, 13)
+    }
     gh = client(github_api, sleeps)
     gh.revoke_org_pat("example-org", 12)
     assert [p["id"] for p in gh.org_pats("example-org")] == [11, 13]

@@ -202,7 +202,9 @@ class FakeApi:
 
     # helpers -------------------------------------------------------------------------------
 
-    def paginate(self, items: Sequence[Any], cursor: str | None, size: int | None = None) -> tuple[list[Any], str | None]:
+    def paginate(
+        self, items: Sequence[Any], cursor: str | None, size: int | None = None
+    ) -> tuple[list[Any], str | None]:
         """A page of `items` from the opaque `cursor`, and the cursor of the next page (or None)."""
         start = int(cursor[1:]) if cursor else 0
         size = min(size or self.page_size, self.page_size)

@@ -72,23 +72,35 @@ class EntraApi(FakeApi):
         if not token:
             return Reply(401, graph_error("InvalidAuthenticationToken", "Access token is empty."))
         if token not in self.issued:
-            return Reply(401, graph_error("InvalidAuthenticationToken", "Access token validation failure."))
+            return Reply(
+                401, graph_error("InvalidAuthenticationToken", "Access token validation failure.")
+            )
         return None
 
     def needs(self, permission: str) -> Reply | None:
         if permission in self.permissions:
             return None
-        return Reply(403, graph_error("Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
+        return Reply(
+            403,
+            graph_error(
+                "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            ),
+        )
 
     def rate_limited(self, retry_after: float = 1) -> Reply:
         body = graph_error("TooManyRequests", "Too many requests.")
         return Reply(429, body, {"Retry-After": str(retry_after)})
 
     def not_found(self, request: Request) -> Reply:
-        return Reply(404, graph_error("Request_ResourceNotFound", f"Resource '{request.path}' does not exist."))
+        return Reply(
+            404,
+            graph_error("Request_ResourceNotFound", f"Resource '{request.path}' does not exist."),
+        )
 
     def user(self, key: str) -> dict[str, Any] | None:
-        return next((u for u in self.users.values() if key in (u["id"], u["userPrincipalName"])), None)
+        return next(
+            (u for u in self.users.values() if key in (u["id"], u["userPrincipalName"])), None
+        )
 
     # token endpoint ------------------------------------------------------------------------
 
@@ -96,16 +108,44 @@ class EntraApi(FakeApi):
     def token(self, request: Request, tenant: str) -> Reply:
         form = request.form()
         if tenant != self.tenant:
-            return Reply(400, oauth_error("invalid_request", "90002", f"Tenant '{tenant}' not found."))
-        if form.get("grant_type") != "client_credentials" or not form.get("scope", "").endswith("/.default"):
-            return Reply(400, oauth_error("invalid_request", "900144", "The request body must contain grant_type and scope."))
+            return Reply(
+                400, oauth_error("invalid_request", "90002", f"Tenant '{tenant}' not found.")
+            )
+        if form.get("grant_type") != "client_credentials" or not form.get("scope", "").endswith(
+            "/.default"
+        ):
+            return Reply(
+                400,
+                oauth_error(
+                    "invalid_request",
+                    "900144",
+                    "The request body must contain grant_type and scope.",
+                ),
+            )
         if form.get("client_id") != self.client_id:
-            return Reply(400, oauth_error("unauthorized_client", "700016", f"Application with identifier '{form.get('client_id')}' was not found in the directory."))
+            return Reply(
+                400,
+                oauth_error(
+                    "unauthorized_client",
+                    "700016",
+                    f"Application with identifier '{form.get('client_id')}' was not found in the directory.",
+                ),
+            )
         if form.get("client_secret") != self.client_secret:
-            return Reply(401, oauth_error("invalid_client", "7000215", "Invalid client secret provided."))
+            return Reply(
+                401, oauth_error("invalid_client", "7000215", "Invalid client secret provided.")
+            )
         token = f"eyJ0eXAiOiJKV1QifQ.graph-token-{next(self._serial)}.sig"
         self.issued.append(token)
-        return Reply(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token})
+        return Reply(
+            200,
+            {
+                "token_type": "Bearer",
+                "expires_in": 3599,
+                "ext_expires_in": 3599,
+                "access_token": token,
+            },
+        )
 
     # users ---------------------------------------------------------------------------------
 
@@ -151,7 +191,12 @@ class EntraApi(FakeApi):
         key_id = request.json().get("keyId")
         kept = [p for p in app["passwordCredentials"] if p["keyId"] != key_id]
         if len(kept) == len(app["passwordCredentials"]):
-            return Reply(400, graph_error("Request_BadRequest", f"No password credential found with keyId '{key_id}'."))
+            return Reply(
+                400,
+                graph_error(
+                    "Request_BadRequest", f"No password credential found with keyId '{key_id}'."
+                ),
+            )
         app["passwordCredentials"] = kept
         return Reply(204)
 
@@ -181,7 +226,8 @@ class EntraApi(FakeApi):
         chosen = [
             r
             for r in records
-            if within(r[field], terms.get("ge"), None) and (upto is None or instant(r[field]) <= upto)
+            if within(r[field], terms.get("ge"), None)
+            and (upto is None or instant(r[field]) <= upto)
         ]
         page, skip = self.paginate(chosen, request.arg("$skiptoken"))
         body: dict[str, Any] = {"@odata.context": f"{METADATA}#auditLogs", "value": page}

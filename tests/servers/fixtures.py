@@ -68,7 +68,12 @@ def github_api() -> Iterator[GitHubApi]:
 
 @pytest.fixture
 def okta_api() -> Iterator[OktaApi]:
-    scopes = {"okta.apiTokens.manage", "okta.sessions.manage", "okta.users.manage", "okta.logs.read"}
+    scopes = {
+        "okta.apiTokens.manage",
+        "okta.sessions.manage",
+        "okta.users.manage",
+        "okta.logs.read",
+    }
     yield from _serve(OktaApi({OKTA_TOKEN: scopes}))
 
 
@@ -81,7 +86,10 @@ def entra_api() -> Iterator[EntraApi]:
         "AuditLog.Read.All",
     }
     api = EntraApi(
-        tenant=ENTRA_TENANT, client_id=ENTRA_CLIENT, client_secret=ENTRA_SECRET, permissions=permissions
+        tenant=ENTRA_TENANT,
+        client_id=ENTRA_CLIENT,
+        client_secret=ENTRA_SECRET,
+        permissions=permissions,
     )
     yield from _serve(api)
 
@@ -113,7 +121,9 @@ def google_key(tmp_path: Path) -> tuple[Path, Any]:
 @pytest.fixture
 def google_api(google_key: tuple[Path, Any]) -> Iterator[GoogleApi]:
     path, public = google_key
-    api = GoogleApi(client_email=GOOGLE_SA, public_key=public, admins={GOOGLE_ADMIN}, delegated=GOOGLE_SCOPES)
+    api = GoogleApi(
+        client_email=GOOGLE_SA, public_key=public, admins={GOOGLE_ADMIN}, delegated=GOOGLE_SCOPES
+    )
     api.start()
     data = json.loads(path.read_text())
     path.write_text(json.dumps({**data, "token_uri": api.token_uri}))
@@ -155,7 +165,11 @@ def settings(api: FakeApi) -> dict[str, str]:
             "IR_GOOGLE_ADMIN_SUBJECT": GOOGLE_ADMIN,
         }
     if isinstance(api, SlackApi):
-        return {"IR_SLACK_API_URL": f"{api.url}/api", "IR_SLACK_AUDIT_URL": api.url, "SLACK_TOKEN": SLACK_TOKEN}
+        return {
+            "IR_SLACK_API_URL": f"{api.url}/api",
+            "IR_SLACK_AUDIT_URL": api.url,
+            "SLACK_TOKEN": SLACK_TOKEN,
+        }
     if isinstance(api, SalesforceApi):
         return {"IR_SALESFORCE_INSTANCE_URL": api.url, "SALESFORCE_ACCESS_TOKEN": SALESFORCE_TOKEN}
     raise TypeError(f"no settings for {type(api).__name__}")

@@ -51,14 +51,19 @@ class GitHubApi(FakeApi):
             return None
         return Reply(
             403,
-            {"message": "Resource not accessible by personal access token", "documentation_url": DOCS},
+            {
+                "message": "Resource not accessible by personal access token",
+                "documentation_url": DOCS,
+            },
             {"X-Accepted-OAuth-Scopes": scope},
         )
 
     def rate_limited(self, retry_after: float | None = None, reset: int | None = None) -> Reply:
         if reset is not None:
             headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
-            return Reply(403, {"message": "API rate limit exceeded", "documentation_url": DOCS}, headers)
+            return Reply(
+                403, {"message": "API rate limit exceeded", "documentation_url": DOCS}, headers
+            )
         message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
         headers = {} if retry_after is None else {"retry-after": str(retry_after)}
         return Reply(429, {"message": message, "documentation_url": DOCS}, headers)
@@ -110,7 +115,11 @@ class GitHubApi(FakeApi):
     @route("GET", r"/repos/([^/]+)/([^/]+)/keys/(\d+)")
     def get_key(self, request: Request, owner: str, repo: str, key_id: str) -> Reply:
         key = self.deploy_keys.get((owner, repo), {}).get(int(key_id))
-        return Reply(200, key) if key else Reply(404, {"message": "Not Found", "documentation_url": DOCS})
+        return (
+            Reply(200, key)
+            if key
+            else Reply(404, {"message": "Not Found", "documentation_url": DOCS})
+        )
 
     @route("DELETE", r"/repos/([^/]+)/([^/]+)/keys/(\d+)")
     def delete_key(self, request: Request, owner: str, repo: str, key_id: str) -> Reply:

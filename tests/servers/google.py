@@ -39,13 +39,17 @@ def api_error(code: int, message: str, reason: str, status: str) -> dict[str, An
 
 
 def activities() -> list[dict[str, Any]]:
-    return list(json.loads((FIXTURES / "google_workspace" / "token-page.json").read_text())["items"])
+    return list(
+        json.loads((FIXTURES / "google_workspace" / "token-page.json").read_text())["items"]
+    )
 
 
 class GoogleApi(FakeApi):
     key_path: Path | None = None  # the service-account key file the fixture wrote for it
 
-    def __init__(self, *, client_email: str, public_key: Any, admins: set[str], delegated: set[str]) -> None:
+    def __init__(
+        self, *, client_email: str, public_key: Any, admins: set[str], delegated: set[str]
+    ) -> None:
         super().__init__()
         self.client_email = client_email
         self.public_key = public_key
@@ -64,18 +68,40 @@ class GoogleApi(FakeApi):
 
     def authenticate(self, request: Request) -> Reply | None:
         if self.bearer(request) not in self.issued:
-            return Reply(401, api_error(401, "Request had invalid authentication credentials.", "authError", "UNAUTHENTICATED"))
+            return Reply(
+                401,
+                api_error(
+                    401,
+                    "Request had invalid authentication credentials.",
+                    "authError",
+                    "UNAUTHENTICATED",
+                ),
+            )
         return None
 
     def needs(self, request: Request, scope: str) -> Reply | None:
         if scope in self.issued.get(self.bearer(request) or "", set()):
             return None
-        return Reply(403, api_error(403, "Request had insufficient authentication scopes.", "insufficientPermissions", "PERMISSION_DENIED"))
+        return Reply(
+            403,
+            api_error(
+                403,
+                "Request had insufficient authentication scopes.",
+                "insufficientPermissions",
+                "PERMISSION_DENIED",
+            ),
+        )
 
     def rate_limited(self, retry_after: float | None = 1) -> Reply:
         if retry_after is None:
-            return Reply(403, api_error(403, "Rate Limit Exceeded", "rateLimitExceeded", "PERMISSION_DENIED"))
-        return Reply(429, api_error(429, "Quota exceeded.", "rateLimitExceeded", "RESOURCE_EXHAUSTED"), {"Retry-After": str(retry_after)})
+            return Reply(
+                403, api_error(403, "Rate Limit Exceeded", "rateLimitExceeded", "PERMISSION_DENIED")
+            )
+        return Reply(
+            429,
+            api_error(429, "Quota exceeded.", "rateLimitExceeded", "RESOURCE_EXHAUSTED"),
+            {"Retry-After": str(retry_after)},
+        )
 
     def not_found(self, request: Request) -> Reply:
         return Reply(404, api_error(404, "Resource Not Found", "notFound", "NOT_FOUND"))
@@ -86,19 +112,34 @@ class GoogleApi(FakeApi):
     def token(self, request: Request) -> Reply:
         form = request.form()
         if form.get("grant_type") != JWT_BEARER:
-            return Reply(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"})
+            return Reply(
+                400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}
+            )
         try:
             claims = jwt.decode(
-                form.get("assertion", ""), self.public_key, algorithms=["RS256"], audience=self.token_uri,
+                form.get("assertion", ""),
+                self.public_key,
+                algorithms=["RS256"],
+                audience=self.token_uri,
                 options={"require": ["iss", "aud", "exp", "iat", "scope"]},
             )
         except jwt.InvalidTokenError:
-            return Reply(400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+            return Reply(
+                400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+            )
         if claims["iss"] != self.client_email or claims.get("sub") not in self.admins:
-            return Reply(400, {"error": "invalid_grant", "error_description": "Invalid email or User ID"})
+            return Reply(
+                400, {"error": "invalid_grant", "error_description": "Invalid email or User ID"}
+            )
         scopes = set(claims["scope"].split())
         if not scopes <= self.delegated:
-            return Reply(401, {"error": "unauthorized_client", "error_description": "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested."})
+            return Reply(
+                401,
+                {
+                    "error": "unauthorized_client",
+                    "error_description": "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
+                },
+            )
         token = f"ya29.local-{next(self._serial)}"
         self.issued[token] = scopes
         return Reply(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
@@ -107,21 +148,30 @@ class GoogleApi(FakeApi):
 
     @route("GET", "/admin/directory/v1/users/([^/]+)/tokens")
     def list_tokens(self, request: Request, user: str) -> Reply:
-        refused = self.needs(request, "https://www.googleapis.com/auth/admin.directory.user.security")
+        refused = self.needs(
+            request, "https://www.googleapis.com/auth/admin.directory.user.security"
+        )
         if refused or user not in self.user_tokens:
             return refused or self.not_found(request)
-        return Reply(200, {"kind": "admin#directory#tokenList", "items": list(self.user_tokens[user].values())})
+        return Reply(
+            200,
+            {"kind": "admin#directory#tokenList", "items": list(self.user_tokens[user].values())},
+        )
 
     @route("DELETE", "/admin/directory/v1/users/([^/]+)/tokens/([^/]+)")
     def delete_token(self, request: Request, user: str, client_id: str) -> Reply:
-        refused = self.needs(request, "https://www.googleapis.com/auth/admin.directory.user.security")
+        refused = self.needs(
+            request, "https://www.googleapis.com/auth/admin.directory.user.security"
+        )
         if refused or self.user_tokens.get(user, {}).pop(client_id, None) is None:
             return refused or self.not_found(request)
         return Reply(204)
 
     @route("POST", "/admin/directory/v1/users/([^/]+)/signOut")
     def sign_out(self, request: Request, user: str) -> Reply:
-        refused = self.needs(request, "https://www.googleapis.com/auth/admin.directory.user.security")
+        refused = self.needs(
+            request, "https://www.googleapis.com/auth/admin.directory.user.security"
+        )
         if refused or user not in self.user_tokens:
             return refused or self.not_found(request)
         self.signed_out.append(user)
@@ -147,15 +197,20 @@ class GoogleApi(FakeApi):
 
     @route("GET", "/admin/reports/v1/activity/users/all/applications/([^/]+)")
     def list_activities(self, request: Request, application: str) -> Reply:
-        refused = self.needs(request, "https://www.googleapis.com/auth/admin.reports.audit.readonly")
+        refused = self.needs(
+            request, "https://www.googleapis.com/auth/admin.reports.audit.readonly"
+        )
         if refused:
             return refused
         start, end = request.arg("startTime"), request.arg("endTime")
         chosen = [
-            a for a in self.activities
+            a
+            for a in self.activities
             if a["id"]["applicationName"] == application and within(a["id"]["time"], start, end)
         ]
-        page, token = self.paginate(chosen, request.arg("pageToken"), int(request.arg("maxResults", "1000") or 1000))
+        page, token = self.paginate(
+            chosen, request.arg("pageToken"), int(request.arg("maxResults", "1000") or 1000)
+        )
         body: dict[str, Any] = {"kind": "admin#reports#activities", "items": page}
         if token:
             body["nextPageToken"] = token

@@ -59,7 +59,9 @@ class OktaApi(FakeApi):
         token = self.bearer(request, "SSWS") or self.bearer(request, "Bearer") or ""
         if scope in self.tokens.get(token, set()):
             return None
-        return Reply(403, error("E0000006", "You do not have permission to perform the requested action"))
+        return Reply(
+            403, error("E0000006", "You do not have permission to perform the requested action")
+        )
 
     def rate_limited(self, reset: int = 0, limit: int = 600) -> Reply:
         headers = {
@@ -134,7 +136,12 @@ class OktaApi(FakeApi):
         if refused or uid is None:
             return refused or self.missing("User", user)
         if self.users[uid]["status"] != "ACTIVE":
-            return Reply(400, error("E0000001", "Api validation failed: Cannot suspend a user that is not active"))
+            return Reply(
+                400,
+                error(
+                    "E0000001", "Api validation failed: Cannot suspend a user that is not active"
+                ),
+            )
         self.users[uid]["status"] = "SUSPENDED"
         return Reply(200, {})
 

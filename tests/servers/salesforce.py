@@ -35,11 +35,20 @@ def event_log_files() -> tuple[list[dict[str, Any]], dict[str, bytes]]:
         event_type = "Login" if "login" in name else "RestApi"
         file_id = f"0AT5j00000000{n:02d}AAA"
         blobs[file_id] = (FIXTURES / "salesforce" / name).read_bytes()
-        rows.append({
-            "attributes": {"type": "EventLogFile", "url": f"/services/data/v60.0/sobjects/EventLogFile/{file_id}"},
-            "Id": file_id, "EventType": event_type, "LogDate": "2026-01-01T00:00:00.000+0000",
-            "Interval": "Daily", "Sequence": 0, "LogFileLength": float(len(blobs[file_id])),
-        })
+        rows.append(
+            {
+                "attributes": {
+                    "type": "EventLogFile",
+                    "url": f"/services/data/v60.0/sobjects/EventLogFile/{file_id}",
+                },
+                "Id": file_id,
+                "EventType": event_type,
+                "LogDate": "2026-01-01T00:00:00.000+0000",
+                "Interval": "Daily",
+                "Sequence": 0,
+                "LogFileLength": float(len(blobs[file_id])),
+            }
+        )
     return rows, blobs
 
 
@@ -48,7 +57,11 @@ class SalesforceApi(FakeApi):
         super().__init__()
         self.access_tokens = access_tokens
         self.revocable: set[str] = set()  # refresh tokens and OauthToken.DeleteTokens
-        self.objects: dict[str, list[dict[str, Any]]] = {"UserLogin": [], "AuthSession": [], "OauthToken": []}
+        self.objects: dict[str, list[dict[str, Any]]] = {
+            "UserLogin": [],
+            "AuthSession": [],
+            "OauthToken": [],
+        }
         self.deleted: set[str] = set()
         rows, self.blobs = event_log_files()
         self.objects["EventLogFile"] = rows
@@ -73,7 +86,9 @@ class SalesforceApi(FakeApi):
             self.access_tokens.discard(token)
         elif token in self.revocable:
             self.revocable.discard(token)
-            self.objects["OauthToken"] = [t for t in self.objects["OauthToken"] if t["DeleteToken"] != token]
+            self.objects["OauthToken"] = [
+                t for t in self.objects["OauthToken"] if t["DeleteToken"] != token
+            ]
         else:
             return Reply(400, {"error": "invalid_token", "error_description": "invalid token"})
         return Reply(200, None, {"Content-Type": "text/html"})
@@ -92,7 +107,9 @@ class SalesforceApi(FakeApi):
             return Reply(404, sf_error("ENTITY_IS_DELETED", "entity is deleted"))
         if self.record("AuthSession", record_id) is None:
             return self.not_found(request)
-        self.objects["AuthSession"] = [r for r in self.objects["AuthSession"] if r["Id"] != record_id]
+        self.objects["AuthSession"] = [
+            r for r in self.objects["AuthSession"] if r["Id"] != record_id
+        ]
         self.deleted.add(record_id)
         return Reply(204)
 
@@ -116,9 +133,15 @@ class SalesforceApi(FakeApi):
     def query_more(self, request: Request, version: str, locator: str) -> Reply:
         name, _, cursor = locator.partition("-")
         rows = self._locators.get(name)
-        return self.not_found(request) if rows is None else self.query_page(version, rows, cursor, name)
+        return (
+            self.not_found(request)
+            if rows is None
+            else self.query_page(version, rows, cursor, name)
+        )
 
-    def query_page(self, version: str, rows: list[dict[str, Any]], cursor: str | None, name: str | None = None) -> Reply:
+    def query_page(
+        self, version: str, rows: list[dict[str, Any]], cursor: str | None, name: str | None = None
+    ) -> Reply:
         page, following = self.paginate(rows, cursor)
         body: dict[str, Any] = {"totalSize": len(rows), "done": following is None, "records": page}
         if following:

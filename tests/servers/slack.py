@@ -45,7 +45,9 @@ class SlackApi(FakeApi):
             return Reply(200, {"ok": False, "error": "invalid_auth"})
         if scope and scope not in self.tokens[token]:
             provided = ",".join(sorted(self.tokens[token]))
-            return Reply(200, {"ok": False, "error": "missing_scope", "needed": scope, "provided": provided})
+            return Reply(
+                200, {"ok": False, "error": "missing_scope", "needed": scope, "provided": provided}
+            )
         return None
 
     def rate_limited(self, retry_after: float = 1) -> Reply:
@@ -54,7 +56,10 @@ class SlackApi(FakeApi):
     def arguments(self, request: Request) -> dict[str, Any]:
         if request.headers.get("content-type", "").startswith("application/json"):
             return dict(request.json() or {})
-        return {**{k: v[0] for k, v in request.query.items()}, **(request.form() if request.body else {})}
+        return {
+            **{k: v[0] for k, v in request.query.items()},
+            **(request.form() if request.body else {}),
+        }
 
     # sessions ------------------------------------------------------------------------------
 
@@ -64,8 +69,16 @@ class SlackApi(FakeApi):
         args = self.arguments(request)
         if refused or args.get("user_id") not in self.users:
             return refused or Reply(200, {"ok": False, "error": "user_not_found"})
-        kinds = {"mobile"} if args.get("mobile_only") else {"web"} if args.get("web_only") else {"mobile", "web"}
-        self.sessions = [s for s in self.sessions if not (s["user_id"] == args["user_id"] and s["type"] in kinds)]
+        kinds = (
+            {"mobile"}
+            if args.get("mobile_only")
+            else {"web"}
+            if args.get("web_only")
+            else {"mobile", "web"}
+        )
+        self.sessions = [
+            s for s in self.sessions if not (s["user_id"] == args["user_id"] and s["type"] in kinds)
+        ]
         return Reply(200, {"ok": True})
 
     @route("POST", "/api/admin.users.session.invalidate", public=True)
@@ -89,8 +102,17 @@ class SlackApi(FakeApi):
             return refused
         user = request.arg("user_id")
         mine = [s for s in self.sessions if user is None or s["user_id"] == user]
-        page, cursor = self.paginate(mine, request.arg("cursor"), int(request.arg("limit", "100") or 100))
-        return Reply(200, {"ok": True, "active_sessions": page, "response_metadata": {"next_cursor": cursor or ""}})
+        page, cursor = self.paginate(
+            mine, request.arg("cursor"), int(request.arg("limit", "100") or 100)
+        )
+        return Reply(
+            200,
+            {
+                "ok": True,
+                "active_sessions": page,
+                "response_metadata": {"next_cursor": cursor or ""},
+            },
+        )
 
     @route("POST", "/api/auth.revoke", public=True)
     def revoke(self, request: Request) -> Reply:
@@ -113,8 +135,12 @@ class SlackApi(FakeApi):
             return Reply(403, {"ok": False, "error": "missing_scope", "needed": "auditlogs:read"})
         oldest, latest = request.arg("oldest"), request.arg("latest")
         chosen = [
-            e for e in self.entries
-            if (oldest is None or e["date_create"] >= int(oldest)) and (latest is None or e["date_create"] <= int(latest))
+            e
+            for e in self.entries
+            if (oldest is None or e["date_create"] >= int(oldest))
+            and (latest is None or e["date_create"] <= int(latest))
         ]
-        page, cursor = self.paginate(chosen, request.arg("cursor"), int(request.arg("limit", "100") or 100))
+        page, cursor = self.paginate(
+            chosen, request.arg("cursor"), int(request.arg("limit", "100") or 100)
+        )
         return Reply(200, {"entries": page, "response_metadata": {"next_cursor": cursor or ""}})
