@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import orjson
 
+from ir.errors import UsageError
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -113,7 +115,7 @@ RECOGNISED_SECRETS = (
 )
 
 
-class UnknownCredential(ValueError):
+class UnknownCredential(UsageError):
     """An id or secret that `ir` cannot name; the message never repeats a secret."""
 
 

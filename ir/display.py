@@ -16,12 +16,12 @@ import duckdb
 import networkx as nx
 import pandas as pd
 
-from ir import render
+from ir import contents, render, report
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from ir.case import Case
+    from ir.store import Store
     from ir.trace import Trace
 
 MAX_ROWS = 20
@@ -55,25 +55,16 @@ HINT = (
 LEFT_TD = "<td style='text-align:left'>"
 LEFT_TH = "<th style='text-align:left'>"
 _PLATE = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0}
-_CASE_TOTALS_SQL = """
-SELECT count(*) AS files, coalesce(sum(loaded), 0) AS events,
-       coalesce(sum(duplicates), 0) AS duplicates, coalesce(sum(rejected), 0) AS rejected,
-       (SELECT count(DISTINCT credential) FROM credential_refs) AS credentials
-FROM evidence_files
-"""
 
 
-def case_html(case: Case) -> str:
+def case_html(store: Store) -> str:
     """The case at a glance: totals, then per source what `case.stats()` says."""
-    title = f"<h4>ir case <code>{_text(case.path)}</code>{' (read-only)' if case.read_only else ''}</h4>"
+    title = f"<h4>ir case <code>{_text(store.path)}</code>{' (read-only)' if store.read_only else ''}</h4>"
     try:
-        row = case.connection.execute(_CASE_TOTALS_SQL).fetchone() or (0, 0, 0, 0, 0)
-        stats = case.stats()
+        totals = contents.totals(store.connection)
+        stats = contents.stats(store.connection)
     except duckdb.Error:
         return title + "<p>closed</p>"
-    totals = dict(
-        zip(["files", "events", "duplicates", "rejected", "credentials"], row, strict=True)
-    )
     if not totals["files"]:
         return title + "<p>empty: load logs with <code>case.ingest(path)</code></p>"
     summary = (
@@ -88,8 +79,6 @@ def case_html(case: Case) -> str:
 
 def trace_html(trace: Trace) -> str:
     """The trace as the report tells it: summary, lineage, places, uses after revocation."""
-    from ir import report
-
     title = f"<h4>Trace of <code>{_text(trace.root)}</code></h4>"
     if not trace.found:
         return title + f"<p>No event in the case references {_text(', '.join(trace.query))}.</p>"

@@ -19,20 +19,21 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ir.errors import IrError, NotFound
 from ir.formats import Layout, reader_sql, salvage
 from ir.ingest import READ_ERRORS, sha256_file
-from parsers.base import Parser
+from parsers.base import Parser, register_sql
 from parsers.mapping import registry
 
 STATUSES = ("ok", "changed", "missing", "unreadable")
 COLUMNS = ["file_id", "path", "source", "status", "sha256", "current_sha256", "bytes"]
 
 
-class EvidenceError(ValueError):
+class EvidenceError(IrError):
     """An evidence file or record that cannot be shown as it was ingested; says why."""
 
 
-class UnknownEvent(LookupError):
+class UnknownEvent(NotFound):
     """No event (or evidence record) by that name in the case."""
 
 
@@ -211,6 +212,7 @@ def _content_hash(connection: duckdb.DuckDBPyConnection, parser: Parser, text: s
         "SELECT 'record' AS file, json(TRY_CAST(? AS JSON)) AS record, NULL::VARCHAR AS reason,"
         " 1 AS position"
     )
+    register_sql(connection)
     row = connection.execute(
         f"SELECT content_hash FROM ({parser.select_sql(one)}) LIMIT 1", [text]
     ).fetchone()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from ir.errors import IrError
+
 PARTITIONED = {
     "events": "SELECT *, strftime(time, '%Y-%m-%d') AS date FROM events",
     "credential_refs": (
@@ -22,7 +24,7 @@ PARTITIONED = {
 WHOLE = ("evidence_files", "rejects", "event_resources")
 
 
-class ExportError(ValueError):
+class ExportError(IrError):
     """The output folder cannot take the export."""
 
 

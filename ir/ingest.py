@@ -34,11 +34,11 @@ from ir.formats import (
     sample_records,
     sniff,
 )
-from parsers.base import Parser
+from parsers.base import Parser, register_sql
 from parsers.mapping import registry
 
 if TYPE_CHECKING:
-    from ir.case import Case
+    from ir.store import Store
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 BATCH_BYTES = 64 * 1024 * 1024  # compressed; a batch holds its records decompressed twice
@@ -87,7 +87,7 @@ class IngestError(ValueError):
 
 
 def ingest(
-    case: Case,
+    store: Store,
     paths: Iterable[Path],
     source: str | None = None,
     progress: Progress | None = None,
@@ -99,10 +99,10 @@ def ingest(
     reports: list[FileReport] = []
     pending: list[_Pending] = []
     # absolute(), not resolve(): resolving symlinks costs a stat per path component per file.
-    case_files = {case.path.absolute(), case.path.absolute().with_name(case.path.name + ".wal")}
+    case_files = {store.path.absolute(), store.path.absolute().with_name(store.path.name + ".wal")}
     entries = [(p, ignore) for p, ignore in _walk(paths) if p.absolute() not in case_files]
     examined = _examine_all(
-        [p for p, ignore in entries if ignore is None], _known_hashes(case), override, available
+        [p for p, ignore in entries if ignore is None], _known_hashes(store), override, available
     )
     taken: set[str] = set()
     for path, ignore_file in entries:
@@ -120,9 +120,10 @@ def ingest(
             pending.append(item)
     total = sum(item.bytes for item in pending)
     done = 0
-    with _fewer_checkpoints(case.connection):
+    register_sql(store.connection)
+    with _fewer_checkpoints(store.connection):
         for batch in _batches(pending):
-            _load_batch(case, batch)
+            _load_batch(store, batch)
             done += sum(item.bytes for item in batch)
             if progress:
                 progress(done, total)
@@ -193,9 +194,9 @@ def _ignore_rules(root: Path) -> list[tuple[Path, Callable[[Path], bool]]]:
     return rules
 
 
-def _known_hashes(case: Case) -> set[str]:
+def _known_hashes(store: Store) -> set[str]:
     return {
-        row[0] for row in case.connection.execute("SELECT sha256 FROM evidence_files").fetchall()
+        row[0] for row in store.connection.execute("SELECT sha256 FROM evidence_files").fetchall()
     }
 
 
@@ -283,15 +284,15 @@ def _batches(pending: list[_Pending]) -> Iterator[list[_Pending]]:
             yield batch
 
 
-def _load_batch(case: Case, batch: list[_Pending]) -> None:
+def _load_batch(store: Store, batch: list[_Pending]) -> None:
     """Load a batch in one transaction; a file DuckDB refuses is retried alone, then salvaged."""
-    connection = case.connection
+    connection = store.connection
     try:
         _run_batch(connection, batch, lambda: reader_sql(batch[0].layout, _paths(batch)))
     except READ_ERRORS:
         if len(batch) > 1:
             for item in batch:
-                _load_batch(case, [item])
+                _load_batch(store, [item])
             return
         try:
             _run_batch(connection, batch, lambda: _salvaged_records(connection, batch[0]))

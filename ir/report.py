@@ -25,7 +25,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ir import render, timeline
+from ir import places, render, timeline
+from ir.errors import UsageError
 
 if TYPE_CHECKING:
     from ir.trace import Trace
@@ -87,7 +88,7 @@ def write(trace: Trace, path: Path, fmt: str | None = None) -> Path:
 def render_text(trace: Trace, fmt: str) -> str:
     """The report as Markdown or self-contained HTML (plotly.js inline, no network needed)."""
     if fmt not in FORMATS:
-        raise ValueError(f"report format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise UsageError(f"report format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     data = model(trace)
     if fmt == "md":
         return _environment("md").get_template("report.md.j2").render(**data)
@@ -116,7 +117,7 @@ def md_escape(value: Any) -> str:
 def model(trace: Trace) -> dict[str, Any]:
     """Everything the templates show, as display strings (times ISO 8601 UTC)."""
     rows = timeline.from_trace(trace)
-    events = trace.events.assign(new_place=timeline.new_places(trace.events, trace.places))
+    events = trace.events
     # Malicious: a traced credential used from a new place (a revocation is not a use).
     malicious = rows[(rows["relation"] == "used") & rows["new_place"].fillna(False).astype(bool)]
     first = malicious.iloc[0] if not malicious.empty else None
@@ -251,13 +252,13 @@ def _lineage(credentials: pd.DataFrame, root: str) -> list[dict[str, Any]]:
     ]
 
 
-def _places(places: pd.DataFrame, events: pd.DataFrame) -> list[dict[str, Any]]:
+def _places(place_rows: pd.DataFrame, events: pd.DataFrame) -> list[dict[str, Any]]:
     """Every place, new or known; a place that only revoked credentials says so (responders)."""
-    keys = timeline.place_key(events)
+    keys = places.place_key(events)
     revoking = set(keys[events["relation"] == "revoked"]) - set(
         keys[events["relation"] != "revoked"]
     )
-    only_revoked = timeline.place_key(places).isin(revoking).tolist()
+    only_revoked = places.place_key(place_rows).isin(revoking).tolist()
     return [
         {
             **{k: _cell(place[k]) for k in ("source", "tenant", "client_ip", "user_agent")},
@@ -272,7 +273,7 @@ def _places(places: pd.DataFrame, events: pd.DataFrame) -> list[dict[str, Any]]:
             "actors": _joined(place["actors"]),
             "credentials": _joined(place["credentials"]),
         }
-        for place, revokes in zip(_records(places), only_revoked, strict=True)
+        for place, revokes in zip(_records(place_rows), only_revoked, strict=True)
     ]
 
 
@@ -314,7 +315,7 @@ def _after_revocation(credentials: pd.DataFrame, events: pd.DataFrame) -> list[d
     """Uses of a revoked credential, or of one that outlived a revoked ancestor."""
     late = events[events["after_revocation"] | events["after_ancestor_revocation"]]
     revoked_at = dict(zip(credentials["id"], credentials["revoked_at"], strict=True))
-    parent = dict(zip(credentials["id"], credentials["parent"], strict=True))
+    notes = _ancestor_notes(credentials)
     return [
         {
             "time": _cell(row["time"]),
@@ -325,7 +326,7 @@ def _after_revocation(credentials: pd.DataFrame, events: pd.DataFrame) -> list[d
             "place": "new" if row["new_place"] else "known",
             "why": f"revoked {_cell(revoked_at.get(row['credential']))}"
             if row["after_revocation"]
-            else _ancestor_note(row["credential"], parent, revoked_at),
+            else notes[row["credential"]],
         }
         for row in _records(late)
     ]
@@ -333,39 +334,36 @@ def _after_revocation(credentials: pd.DataFrame, events: pd.DataFrame) -> list[d
 
 def _remaining(credentials: pd.DataFrame) -> list[dict[str, str]]:
     """Credentials in the lineage with no revocation logged: the access that may still work."""
-    revoked_at = dict(zip(credentials["id"], credentials["revoked_at"], strict=True))
-    parent = dict(zip(credentials["id"], credentials["parent"], strict=True))
+    notes = _ancestor_notes(credentials)
     return [
         {
             "credential": row["id"],
             "principal": _cell(row["principal"]),
             "parent": _cell(row["parent"]),
             "last_seen": _cell(row["last_seen"]),
-            "note": _ancestor_note(row["id"], parent, revoked_at)
-            or "no revocation logged for it or its parents",
+            "note": notes[row["id"]] or "no revocation logged for it or its parents",
         }
         for row in _records(credentials)
         if row["revoked_at"] is None
     ]
 
 
-def _ancestor_note(credential: str, parent: Mapping[str, Any], revoked_at: Mapping) -> str:
-    """'outlived the revocation of X at T': the earliest-revoked ancestor, as the trace flags it."""
-    seen, ancestor, found = {credential}, parent.get(credential), None
-    while isinstance(ancestor, str) and ancestor not in seen:
-        when = revoked_at.get(ancestor)
-        if not _missing(when) and (found is None or when < found[1]):
-            found = (ancestor, when)
-        seen.add(ancestor)
-        ancestor = parent.get(ancestor)
-    return "" if found is None else f"outlived the revocation of {found[0]} at {_cell(found[1])}"
+def _ancestor_notes(credentials: pd.DataFrame) -> dict[str, str]:
+    """Per credential: 'outlived the revocation of X at T', X its earliest-revoked ancestor
+    as the trace found it ('' for none)."""
+    return {
+        row["id"]: ""
+        if row["revoked_ancestor"] is None
+        else f"outlived the revocation of {row['revoked_ancestor']} at {_cell(row['revoked_ancestor_at'])}"
+        for row in _records(credentials)
+    }
 
 
 def _figure_html(trace: Trace) -> str:
     """Plotly scatter: one lane per credential, events by kind, revocations, exposure line."""
     import plotly.graph_objects as go
 
-    events = trace.events.assign(new_place=timeline.new_places(trace.events, trace.places))
+    events = trace.events
     lanes = [row["id"] for row in _lineage(trace.credentials, trace.root)]
     figure = go.Figure()
     for name, color, symbol, chosen in _categories(events):

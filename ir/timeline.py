@@ -23,14 +23,15 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from ir.errors import UsageError
 from ir.render import neutralise
+from ir.times import Time, utc
 
 if TYPE_CHECKING:
     import duckdb
 
     from ir.trace import Trace
 
-Time = str | pd.Timestamp | None
 TIMESTAMP_DESC = "Event time"
 FORMATS = ("csv", "jsonl")
 COLUMNS = [
@@ -61,7 +62,6 @@ COLUMNS = [
 ]
 _EVENT_KEY = ["source", "source_event_id"]
 _RELATION_ORDER = {"used": 0, "issued": 1, "revoked": 2}
-_PLACE_KEY = ["source", "tenant", "client_ip", "user_agent"]
 _NOUNS = {"aws_access_key": "key", "github_token": "token"}
 _EPOCH = pd.Timestamp(0, tz="UTC")
 _MESSAGE_FIELDS = [
@@ -112,7 +112,7 @@ def from_trace(trace: Trace, since: Time = None, until: Time = None) -> pd.DataF
     """The traced events, one row per event; `new_place` as the trace's places say."""
     events = _window(trace.events, utc(since), utc(until))
     principals = dict(zip(trace.credentials["id"], trace.credentials["principal"], strict=True))
-    return _rows(events.assign(new_place=new_places(events, trace.places)), principals)
+    return _rows(events, principals)
 
 
 def from_case(
@@ -126,23 +126,10 @@ def from_case(
     return _rows(refs.assign(new_place=None), principals)
 
 
-def utc(value: Time) -> pd.Timestamp | None:
-    """A time bound as tz-aware UTC (naive means UTC); ValueError names a bad one."""
-    if value is None:
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except ValueError:
-        raise ValueError(
-            f"not a time: {value!r} (write ISO 8601, e.g. 2026-09-04T14:05:00Z)"
-        ) from None
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def text(frame: pd.DataFrame, fmt: str, raw: bool = False) -> str:
     """CSV (formula cells neutralised unless `raw`) or JSON Lines text of a timeline."""
     if fmt not in FORMATS:
-        raise ValueError(f"timeline format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise UsageError(f"timeline format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     columns = [str(c) for c in frame.columns]
     rows = _tuples(frame.assign(datetime=_iso_micro(frame["datetime"])))
     if fmt == "jsonl":
@@ -191,20 +178,6 @@ def _window(
     if until is not None:
         keep &= events["time"] < until
     return events[keep]
-
-
-def new_places(events: pd.DataFrame, places: pd.DataFrame) -> pd.Series:
-    """Per event row: whether it came from a place the trace marks `new`."""
-    new = dict(zip(place_key(places), places["new"].astype(bool), strict=True))
-    return place_key(events).map(new).fillna(False).astype(bool)
-
-
-def place_key(frame: pd.DataFrame) -> pd.Series:
-    """One comparable key per (source, tenant, client_ip, user_agent); a place may lack an IP."""
-    if frame.empty:
-        return pd.Series(index=frame.index, dtype=object)
-    parts = [frame[c].astype(object).where(frame[c].notna(), "").astype(str) for c in _PLACE_KEY]
-    return parts[0].str.cat(parts[1:], sep="\x1f")
 
 
 def _rows(refs: pd.DataFrame, principals: Mapping[str, Any]) -> pd.DataFrame:

@@ -15,19 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import networkx as nx
 import pandas as pd
 
-from ir import render
+from ir import places, render
 from ir.credentials import PRINCIPAL_REVOCATIONS
 from ir.graph import EDGE_COLUMNS, ancestor_edges, build_graph, descendant_edges
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 DEFAULT_EXPOSURE = timedelta(hours=24)
 EVENT_COLUMNS = [
@@ -50,6 +46,7 @@ EVENT_COLUMNS = [
     "asn",
     "via",
     "evidence_sha256",
+    "new_place",
 ]
 CREDENTIAL_COLUMNS = [
     "id",
@@ -63,20 +60,8 @@ CREDENTIAL_COLUMNS = [
     "revoked_at",
     "depth",
     "parents",
-]
-PLACE_COLUMNS = [
-    "source",
-    "tenant",
-    "client_ip",
-    "user_agent",
-    "first_seen",
-    "last_seen",
-    "events",
-    "new",
-    "actors",
-    "credentials",
-    "country",
-    "asn",
+    "revoked_ancestor",
+    "revoked_ancestor_at",
 ]
 ANCESTOR_COLUMNS = ["id", "parent", "relation_to_parent", "source", "source_event_id", "time"]
 
@@ -95,7 +80,7 @@ FROM events WHERE event_key IN (SELECT unnest(?::BIGINT[]))
 _FILES_SQL = "SELECT file_id, path, sha256 FROM evidence_files WHERE file_id IN (SELECT unnest(?::INTEGER[]))"
 # The event columns as read (the after_* flags are worked out later), plus what
 # the trace needs of each ref.
-_REFS_COLUMNS = [c for c in EVENT_COLUMNS if not c.startswith("after_")] + [
+_REFS_COLUMNS = [c for c in EVENT_COLUMNS if not c.startswith("after_") and c != "new_place"] + [
     "kind",
     "principal",
     "event_key",
@@ -118,7 +103,10 @@ WHERE lower(credential) = ?
 
 @dataclass
 class Trace:
-    """A traced credential lineage, as DataFrames (times tz-aware UTC) plus the graph."""
+    """A traced credential lineage, as DataFrames (times tz-aware UTC) plus the graph.
+
+    Analysis only: the notebook conveniences (timeline, report, drawing) are added by
+    `ir.case.Trace`, the face layer's subclass."""
 
     query: list[str]
     root: str
@@ -132,32 +120,6 @@ class Trace:
     @property
     def found(self) -> bool:
         return not self.events.empty
-
-    def timeline(
-        self, since: str | pd.Timestamp | None = None, until: str | pd.Timestamp | None = None
-    ) -> pd.DataFrame:
-        """The traced events as a Timesketch-ready timeline, one row per event (ir.timeline)."""
-        from ir import timeline
-
-        return timeline.from_trace(self, since, until)
-
-    def report(self, path: str | Path, fmt: str | None = None) -> Path:
-        """Write the breach report (`md` or `html`, from the suffix unless `fmt`) (ir.report)."""
-        from ir import report
-
-        return report.write(self, Path(path), fmt)
-
-    def _repr_html_(self) -> str:
-        """Jupyter's rich display: summary, lineage, places, late uses (escaped, ir.display)."""
-        from ir import display
-
-        return display.trace_html(self)
-
-    def draw(self, ax: Axes | None = None) -> Axes:
-        """Draw the lineage graph with matplotlib (inline in a notebook); returns the axes."""
-        from ir import display
-
-        return display.draw_lineage(self, ax)
 
     def to_json(self) -> dict[str, Any]:
         """The contract §4 document (plus extension keys)."""
@@ -186,20 +148,22 @@ def trace(
     referenced = [r for r in roots if r in set(refs["credential"])]
     root = referenced[0] if referenced else roots[0]
     exposure = leaked_at if leaked_at is not None else _default_exposure(refs, root)
-    credentials = _credentials(closure, roots, edges, refs)
+    credentials = _with_revoked_ancestors(_credentials(closure, roots, edges, refs))
     refs = _flag_after_ancestor_revocation(refs, credentials)
     ancestors = _ancestors(ancestor_edges(connection, roots))
     graph = build_graph(
         pd.concat([edges, _as_edges(ancestors)], ignore_index=True),
         credentials.drop(columns="parents"),
     )
+    place_rows = places.places(connection, refs, exposure)
+    refs = refs.assign(new_place=places.from_new_place(refs, place_rows))
     return Trace(
         query=query or list(roots),
         root=root,
         leaked_at=exposure,
         credentials=credentials,
         events=refs.reindex(columns=EVENT_COLUMNS),
-        places=_places(connection, refs, exposure),
+        places=place_rows,
         ancestors=ancestors,
         graph=graph,
     )
@@ -298,28 +262,40 @@ def _flag_after_ancestor_revocation(refs: pd.DataFrame, credentials: pd.DataFram
     AWS session keys keep working after the key that minted them is deactivated;
     these rows are what a responder must still chase.
     """
-    parent = dict(zip(credentials["id"], credentials["parent"], strict=True))
-    revoked = {
-        k: v
-        for k, v in zip(credentials["id"], credentials["revoked_at"], strict=True)
-        if not pd.isna(v)
-    }
-    cutoff: dict[str, pd.Timestamp] = {}
-    for credential in parent:
-        seen, ancestor = {credential}, parent[credential]
-        while isinstance(ancestor, str) and ancestor not in seen:
-            if ancestor in revoked and (
-                credential not in cutoff or revoked[ancestor] < cutoff[credential]
-            ):
-                cutoff[credential] = revoked[ancestor]
-            seen.add(ancestor)
-            ancestor = parent.get(ancestor)
+    cutoff = dict(zip(credentials["id"], credentials["revoked_ancestor_at"], strict=True))
     limit = pd.to_datetime(refs["credential"].map(cutoff), utc=True)
     refs = refs.copy()
     refs["after_ancestor_revocation"] = (
         (refs["relation"] == "used") & limit.notna() & (refs["time"] > limit)
     )
     return refs
+
+
+def _with_revoked_ancestors(credentials: pd.DataFrame) -> pd.DataFrame:
+    """Per credential, its earliest-revoked ancestor in the lineage and when: the one walk
+    up the parents that the flags, the report and the display all read."""
+    parent = dict(zip(credentials["id"], credentials["parent"], strict=True))
+    revoked = {
+        k: v
+        for k, v in zip(credentials["id"], credentials["revoked_at"], strict=True)
+        if not pd.isna(v)
+    }
+    found: dict[str, tuple[str, pd.Timestamp]] = {}
+    for credential in parent:
+        seen, ancestor = {credential}, parent[credential]
+        while isinstance(ancestor, str) and ancestor not in seen:
+            if ancestor in revoked and (
+                credential not in found or revoked[ancestor] < found[credential][1]
+            ):
+                found[credential] = (ancestor, revoked[ancestor])
+            seen.add(ancestor)
+            ancestor = parent.get(ancestor)
+    return credentials.assign(
+        revoked_ancestor=[found[c][0] if c in found else None for c in credentials["id"]],
+        revoked_ancestor_at=pd.to_datetime(
+            [found[c][1] if c in found else None for c in credentials["id"]], utc=True
+        ),
+    )
 
 
 def _default_exposure(refs: pd.DataFrame, root: str) -> pd.Timestamp | None:
@@ -392,68 +368,6 @@ def _revoked_at(own: pd.DataFrame) -> pd.Timestamp | None:
         elif revoked_at is None:
             revoked_at = time
     return revoked_at
-
-
-def _places(
-    connection: duckdb.DuckDBPyConnection, refs: pd.DataFrame, exposure: pd.Timestamp | None
-) -> pd.DataFrame:
-    if refs.empty:
-        return pd.DataFrame(columns=PLACE_COLUMNS)
-    keys = ["source", "tenant", "client_ip", "user_agent"]
-    events = refs.drop_duplicates("event_key")
-    places = (
-        events.groupby(keys, dropna=False)
-        .agg(
-            first_seen=("time", "min"),
-            last_seen=("time", "max"),
-            events=("event_key", "nunique"),
-            actors=("actor", lambda s: sorted(s.dropna().unique().tolist())),
-            country=("country", _most_common),
-            asn=("asn", _most_common),
-        )
-        .reset_index()
-    )
-    credentials = refs.groupby(keys, dropna=False)["credential"].agg(lambda s: sorted(set(s)))
-    places["credentials"] = credentials.reindex(pd.MultiIndex.from_frame(places[keys])).to_numpy()
-    places["new"] = _new_places(connection, places, refs, exposure)
-    return places.sort_values(["first_seen", "source"]).reset_index(drop=True)[PLACE_COLUMNS]
-
-
-def _most_common(values: pd.Series) -> str | None:
-    values = values.dropna()
-    return None if values.empty else str(values.mode().iloc[0])
-
-
-def _new_places(
-    connection: duckdb.DuckDBPyConnection,
-    places: pd.DataFrame,
-    refs: pd.DataFrame,
-    exposure: pd.Timestamp | None,
-) -> list[bool]:
-    """New: an IP that neither the traced credentials nor the place's actors used before exposure."""
-    if exposure is None:
-        return [False] * len(places)
-    traced_before = set(refs.loc[refs["time"] < exposure, "client_ip"].dropna())
-    pairs = [
-        (ip, actor)
-        for ip, actors in zip(places["client_ip"], places["actors"], strict=True)
-        if ip
-        for actor in actors
-    ]
-    actor_before = set()
-    if pairs:
-        # By the client_ip index; actor and time are checked on the rows found.
-        seen = connection.execute(
-            "SELECT client_ip, actor, min(time) AS first_time FROM events"
-            " WHERE client_ip IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
-            [sorted({ip for ip, _ in pairs if isinstance(ip, str)})],
-        ).fetchall()
-        wanted = set(pairs)
-        actor_before = {(ip, actor) for ip, actor, first in seen if first < exposure} & wanted
-    return [
-        bool(ip) and ip not in traced_before and not any((ip, a) in actor_before for a in actors)
-        for ip, actors in zip(places["client_ip"], places["actors"], strict=True)
-    ]
 
 
 def _ancestors(edges: pd.DataFrame) -> pd.DataFrame:

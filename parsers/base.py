@@ -9,11 +9,14 @@ per record.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import duckdb
 import orjson
+import pyarrow as pa
 
 Relation = Literal["used", "issued", "revoked"]
 Structure = Mapping[str, Any]
@@ -34,7 +37,7 @@ EVENT_COLUMNS = (
     "asn",
 )
 
-# SQL macros every parser may use; created on each case connection.
+# SQL macros every parser may use; `register_sql` creates them on a connection.
 SQL_MACROS = (
     # '' and whitespace-only are "not logged", never a value.
     "CREATE OR REPLACE TEMP MACRO ir_blank(v) AS nullif(trim(CAST(v AS VARCHAR)), '')",
@@ -59,6 +62,41 @@ SQL_MACROS = (
               AS TIMESTAMPTZ))
         END)""",
 )
+
+
+def register_sql(connection: duckdb.DuckDBPyConnection) -> None:
+    """The macros and the one function parser SQL calls, on this connection (safe to repeat):
+    ingest and evidence checks run parser SQL; nothing else needs them."""
+    for macro in SQL_MACROS:
+        connection.execute(macro)
+    known = connection.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'ir_canonical_sha256'"
+    ).fetchall()
+    if not known[0][0]:
+        connection.create_function(
+            "ir_canonical_sha256", _canonical_sha256, ["VARCHAR"], "VARCHAR", type="arrow"
+        )
+
+
+def _canonical_sha256(records: pa.Array) -> pa.Array:
+    """SHA-256 of canonical JSON (sorted keys, no whitespace): ids for records without one.
+
+    A Python UDF, but it only runs for records whose vendor gives no id.
+    """
+    return pa.array(
+        [None if text is None else _canonical_digest(text) for text in records.to_pylist()],
+        type=pa.string(),
+    )
+
+
+def _canonical_digest(text: str) -> str:
+    """A record orjson cannot round-trip (nested deeper than it recurses, a number beyond
+    a double) is hashed as DuckDB minified it: still one stable id for the same record."""
+    try:
+        canonical = orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONDecodeError, TypeError):
+        canonical = text.encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ import duckdb
 import pytest
 
 import ir
-import ir.case
-from ir.case import CaseError, Migration
+import ir.store
+from ir.store import CaseError, Migration
 from tests import vendor_records as v
 
 IR = str(Path(sys.executable).parent / "ir")
@@ -208,7 +208,7 @@ def schema_version(case: Path) -> str:
         return str(row.fetchone()[0])  # type: ignore[index]
 
 
-NOW = ir.case.SCHEMA_VERSION
+NOW = ir.store.SCHEMA_VERSION
 
 
 def test_an_older_case_is_migrated_even_when_opened_read_only(
@@ -217,8 +217,8 @@ def test_an_older_case_is_migrated_even_when_opened_read_only(
     step = Migration(
         NOW + 1, "analyst notes per file", "ALTER TABLE evidence_files ADD COLUMN note VARCHAR"
     )
-    monkeypatch.setattr(ir.case, "SCHEMA_VERSION", NOW + 1)
-    monkeypatch.setattr(ir.case, "MIGRATIONS", (*ir.case.MIGRATIONS, step))
+    monkeypatch.setattr(ir.store, "SCHEMA_VERSION", NOW + 1)
+    monkeypatch.setattr(ir.store, "MIGRATIONS", (*ir.store.MIGRATIONS, step))
     with ir.open_case(v1_case, read_only=True) as opened:
         rows = opened.sql("SELECT note, loaded FROM evidence_files").values.tolist()
     assert rows == [[None, 3]] and schema_version(v1_case) == str(NOW + 1)
@@ -254,8 +254,8 @@ def test_a_failed_migration_leaves_the_case_unchanged(
         Migration(NOW + 1, "add a column", "ALTER TABLE events ADD COLUMN extra INTEGER"),
         Migration(NOW + 2, "a broken step", "UPDATE no_such_table SET x = 1"),
     )
-    monkeypatch.setattr(ir.case, "SCHEMA_VERSION", NOW + 2)
-    monkeypatch.setattr(ir.case, "MIGRATIONS", (*ir.case.MIGRATIONS, *steps))
+    monkeypatch.setattr(ir.store, "SCHEMA_VERSION", NOW + 2)
+    monkeypatch.setattr(ir.store, "MIGRATIONS", (*ir.store.MIGRATIONS, *steps))
     with pytest.raises(
         CaseError,
         match=rf"from schema {NOW} to {NOW + 2} \(step {NOW + 2}, a broken step: .*\);"
@@ -266,7 +266,7 @@ def test_a_failed_migration_leaves_the_case_unchanged(
     with duckdb.connect(str(v1_case), read_only=True) as connection:
         columns = connection.execute("SELECT * FROM events LIMIT 0").description
     assert "extra" not in [c[0] for c in columns]
-    monkeypatch.setattr(ir.case, "MIGRATIONS", steps[1:])
+    monkeypatch.setattr(ir.store, "MIGRATIONS", steps[1:])
     with pytest.raises(
         CaseError, match=rf"schema {NOW} is too old .* no migration to schema {NOW + 1}"
     ):

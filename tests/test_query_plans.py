@@ -73,7 +73,7 @@ def test_every_statement_of_a_trace_looks_the_case_up_by_index(
     case_path, roots = synthetic
     with ir.open_case(case_path, read_only=True) as case:
         recording = Recording(case.connection)
-        case.connection = recording  # type: ignore[assignment]
+        case.store.connection = recording  # type: ignore[assignment]
         for root in roots:
             assert not case.trace(root).events.empty, root
         scans = {

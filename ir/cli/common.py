@@ -1,0 +1,150 @@
+"""What every command shares: the app, its consoles and options, opening the case, and
+turning the library's typed errors into one line on stderr and an exit status.
+
+Data goes to stdout (tables on a terminal, `--format json|csv` for scripts);
+progress and messages go to stderr. Exit status (contract §3): 0 ok, 1 error naming
+the file/record/argument, 2 usage error, 3 nothing found — each `ir.errors.IrError`
+carries its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from ir import render
+from ir.case import Case, open_case
+from ir.errors import IrError
+from ir.store import DAMAGE, damaged
+
+
+class Commands(TyperGroup):
+    """Library errors end the command with one line and their exit status, never a
+    traceback; so does a case file damaged where only a query finds it (a bad block)."""
+
+    case: Path | None = None  # the case the running command opened (see `opened`)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IrError as error:
+            raise fail(str(error), error.exit_code) from None
+        except duckdb.Error as error:
+            if not DAMAGE.search(str(error)):
+                raise
+            raise fail(damaged(Commands.case or "the case file", error)) from None
+
+
+app = typer.Typer(
+    name="ir",
+    help="Trace a leaked token through audit logs: ingest, trace, timeline, contain.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    cls=Commands,
+)
+# Piped output keeps wide tables readable; a terminal uses its own width.
+stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+stderr = Console(stderr=True, highlight=False)
+
+CasePath = Annotated[
+    Path,
+    typer.Option(
+        "--case",
+        envvar="IR_CASE",
+        help="Case file (default: $IR_CASE, else ./case.duckdb).",
+        show_default=False,
+    ),
+]
+Format = Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")]
+TokenFile = Annotated[
+    str | None,
+    typer.Option("--token-file", help="A file holding the raw leaked token, or - for stdin."),
+]
+LeakedAt = Annotated[
+    str | None,
+    typer.Option("--leaked-at", help="Exposure time (ISO 8601); default: 24 h after first use."),
+]
+DEFAULT_CASE = Path("case.duckdb")
+
+
+def fail(message: str, status: int = 1) -> typer.Exit:
+    """Print one error line (terminal controls shown, not obeyed); the Exit to raise."""
+    stderr.print(f"[bold red]error:[/] {escape(render.printable(message))}", soft_wrap=True)
+    return typer.Exit(status)
+
+
+@contextmanager
+def opened(path: Path, read_only: bool = False) -> Iterator[Case]:
+    """The case, waiting (with one line on stderr) while another process writes it."""
+    Commands.case = path
+    case = open_case(
+        path,
+        read_only=read_only,
+        lock_timeout=_lock_timeout(),
+        on_wait=lambda message: stderr.print(escape(message), soft_wrap=True),
+    )
+    with case:
+        yield case
+
+
+@contextmanager
+def existing(path: Path) -> Iterator[Case | None]:
+    """`opened` read-only when the case exists; None when it does not (nothing in it yet)."""
+    if not path.exists():
+        yield None
+        return
+    with opened(path, read_only=True) as case:
+        yield case
+
+
+def _lock_timeout() -> float | None:
+    text = os.environ.get("IR_LOCK_TIMEOUT")
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        raise fail(f"IR_LOCK_TIMEOUT={text}: give seconds, e.g. 120", 2) from None
+
+
+def check_format(fmt: str, allowed: tuple[str, ...] = render.FORMATS) -> None:
+    if fmt not in allowed:
+        raise fail(f"--format must be one of {', '.join(allowed)}", 2)
+
+
+def show(frame: pd.DataFrame, fmt: str, title: str | None = None) -> None:
+    """A DataFrame as a table on the terminal, or as json/csv on stdout."""
+    if fmt == "table":
+        stdout.print(render.table(frame, title))
+    else:
+        sys.stdout.write(render.frame_text(frame, fmt))
+        if fmt == "json":
+            sys.stdout.write("\n")
+
+
+def read_token(token_file: str) -> str:
+    """The raw token, in memory only. The argument is never repeated in a message: a
+    responder may paste the token itself where its file name belongs."""
+    try:
+        data = sys.stdin.buffer.read() if token_file == "-" else Path(token_file).read_bytes()
+        return data.decode("utf-8")
+    except OSError as error:
+        raise fail(
+            f"--token-file: cannot read that file ({error.strerror}); give the path of a file"
+            " holding the token, or - for stdin",
+            2,
+        ) from None
+    except UnicodeDecodeError:
+        raise fail(
+            "--token-file: the token is not UTF-8 text (its bytes are not shown)", 2
+        ) from None

@@ -1,0 +1,87 @@
+"""What the case holds: `sources`, `stats`, `rejects`, `kinds`, and `sql` for the rest."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import duckdb
+import typer
+
+from ir import contents, render
+from ir.cli.common import (
+    DEFAULT_CASE,
+    CasePath,
+    Format,
+    app,
+    check_format,
+    existing,
+    fail,
+    opened,
+    show,
+)
+
+
+@app.command()
+def sources(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
+    """Known log sources, in detection order, with what the case holds of each."""
+    check_format(fmt)
+    with existing(case) as opened_case:
+        frame = contents.sources(opened_case.connection if opened_case else None)
+    show(frame, fmt, "sources")
+
+
+@app.command()
+def stats(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
+    """Per source: files, events, credentials, rejects and time span."""
+    check_format(fmt)
+    with opened(case, read_only=True) as opened_case:
+        show(opened_case.stats(), fmt, f"case {case}")
+
+
+@app.command()
+def rejects(
+    case: CasePath = DEFAULT_CASE,
+    fmt: Format = "table",
+    limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 100,
+) -> None:
+    """Records that could not be loaded: file, record number, reason."""
+    check_format(fmt)
+    with opened(case, read_only=True) as opened_case:
+        show(opened_case.rejects(limit), fmt, "rejects")
+
+
+@app.command()
+def kinds(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
+    """Credential kinds ir knows (contract §1), with how many of each the case holds."""
+    check_format(fmt)
+    with existing(case) as opened_case:
+        frame = contents.kinds(opened_case.connection if opened_case else None)
+    show(frame, fmt, "credential kinds")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SELECT over the case tables.")],
+    case: CasePath = DEFAULT_CASE,
+    fmt: Format = "table",
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="csv: keep cells starting with = + - @ as stored (unsafe)."),
+    ] = False,
+) -> None:
+    """Run a read-only SQL query on the case: no writes, no files or network outside it.
+
+    Example: ir sql "SELECT action, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"
+    """
+    check_format(fmt)
+    with opened(case, read_only=True) as opened_case:
+        opened_case.sandbox()
+        try:
+            frame = opened_case.sql(query)
+        except duckdb.Error as error:
+            raise fail(f"query failed: {str(error).strip().splitlines()[0]}") from None
+    if fmt == "csv":
+        sys.stdout.write(render.frame_text(frame, fmt, raw=raw))
+    else:
+        show(frame, fmt)

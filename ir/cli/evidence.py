@@ -1,0 +1,155 @@
+"""Evidence in and out: `ingest`, `verify-evidence`, `show`, `export`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from ir import render
+from ir.cli.common import (
+    DEFAULT_CASE,
+    CasePath,
+    Format,
+    app,
+    check_format,
+    fail,
+    opened,
+    show,
+    stderr,
+)
+from ir.evidence import raw_text
+from ir.export import export_parquet
+from ir.ingest import FileReport
+from parsers.mapping import MappingError, registry
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
+    case: CasePath = DEFAULT_CASE,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Skip detection: parse every file as this source."),
+    ] = None,
+    mappings: Annotated[
+        list[Path] | None,
+        typer.Option("--mappings", help="Folder of source mapping files (TOML), repeatable."),
+    ] = None,
+    fmt: Format = "table",
+) -> None:
+    """Load audit-log files into the case. Re-ingesting a file adds nothing.
+
+    Example: ir ingest ./cloudtrail/ okta-export.json --case incident.duckdb
+    """
+    check_format(fmt)
+    try:
+        known = [parser.name for parser in registry(mappings or [])]
+    except MappingError as error:
+        raise fail(str(error), 2) from None
+    if source and source not in known:
+        raise fail(f"--source {source}: unknown source; known: {', '.join(known)}", 2)
+    with opened(case) as opened_case, _progress() as progress:
+        task = progress.add_task("ingesting", total=None)
+        reports = opened_case.ingest(
+            *paths,
+            source=source,
+            mappings=mappings or [],
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    for report in reports:
+        if report.error:
+            file, error = render.printable(report.file), render.printable(report.error)
+            stderr.print(f"[red]{escape(file)}[/]: {escape(error)}", soft_wrap=True)
+    if fmt == "json":
+        sys.stdout.write(render.to_json([r.to_json() for r in reports]) + "\n")
+    else:
+        show(_ingest_frame(reports), fmt, "ingested")
+    if any(r.error for r in reports):
+        raise typer.Exit(1)
+
+
+def _ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
+    columns = ["file", "source", "records", "loaded", "duplicates", "rejected"]
+    rows = [
+        {
+            **{c: getattr(r, c) for c in columns},
+            "note": r.error or r.note or ("already in the case" if r.skipped else ""),
+        }
+        for r in reports
+    ]
+    return pd.DataFrame(rows, columns=[*columns, "note"])
+
+
+def _progress() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
+    )
+
+
+@app.command("verify-evidence")
+def verify_evidence(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
+    """Re-hash every evidence file; name each that changed or vanished since ingest (exit 1).
+
+    Example: ir verify-evidence --case incident.duckdb --format json
+    """
+    check_format(fmt)
+    with opened(case, read_only=True) as opened_case:
+        frame = opened_case.verify_evidence()
+    show(frame, fmt, "evidence files")
+    bad = frame[frame["status"] != "ok"]
+    for row in bad.itertuples():
+        stderr.print(
+            f"[red]{escape(render.printable(row.path))}[/]: {row.status} since ingest",
+            soft_wrap=True,
+        )
+    if len(bad):
+        raise typer.Exit(1)
+
+
+@app.command("show")
+def show_record(
+    event: Annotated[
+        str,
+        typer.Argument(
+            help="source:source_event_id, an event_key, or file#record (a trace's evidence)."
+        ),
+    ],
+    case: CasePath = DEFAULT_CASE,
+) -> None:
+    """Print the raw vendor record behind an event, re-read from its evidence file (JSON).
+
+    Refuses when the file changed since ingest.
+    Example: ir show okta:7f1c2a30-8a11-11f1-9c3e-0d1e2f3a4b01
+    """
+    with opened(case, read_only=True) as opened_case:
+        text = raw_text(opened_case.connection, event)
+    sys.stdout.write(render.json_safe(render.indent_json(text)) + "\n")
+
+
+@app.command()
+def export(
+    parquet: Annotated[
+        Path, typer.Option("--parquet", help="A new folder for Hive-partitioned Parquet.")
+    ],
+    case: CasePath = DEFAULT_CASE,
+) -> None:
+    """Write the case as Parquet partitioned by source and date, for other engines.
+
+    Example: ir export --parquet incident-parquet/
+    """
+    with opened(case, read_only=True) as opened_case:
+        written = export_parquet(opened_case.connection, parquet)
+    frame = pd.DataFrame({"table": list(written), "rows": list(written.values())})
+    show(frame, "table", str(parquet))

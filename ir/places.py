@@ -1,0 +1,129 @@
+"""Places: where a credential was used from, and whether that was new.
+
+A place is (source, tenant, client IP, user agent). A place is `new` (contract §4)
+when neither the traced credentials nor the same actor used its IP before the
+exposure time. Networks widen an IP to what an organisation or a provider really
+holds — IPv4 /24, IPv6 /48, or the ASN where the log carries one — since corporate
+NAT pools and cloud egress rotate single addresses; the hunt and coverage judge
+novelty by them. The trace computes places once; timeline and report read its result.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import duckdb
+import pandas as pd
+
+PLACE_KEY = ["source", "tenant", "client_ip", "user_agent"]
+PLACE_COLUMNS = [
+    "source",
+    "tenant",
+    "client_ip",
+    "user_agent",
+    "first_seen",
+    "last_seen",
+    "events",
+    "new",
+    "actors",
+    "credentials",
+    "country",
+    "asn",
+]
+IPV4_PREFIX = 24
+IPV6_PREFIX = 48
+# By the client_ip index; actor and time are checked on the rows found.
+_SEEN_SQL = """
+SELECT client_ip, actor, min(time) AS first_time FROM events
+WHERE client_ip IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL
+"""
+
+
+def place_key(frame: pd.DataFrame) -> pd.Series:
+    """One comparable key per (source, tenant, client_ip, user_agent); a place may lack an IP."""
+    if frame.empty:
+        return pd.Series(index=frame.index, dtype=object)
+    parts = [frame[c].astype(object).where(frame[c].notna(), "").astype(str) for c in PLACE_KEY]
+    return parts[0].str.cat(parts[1:], sep="\x1f")
+
+
+def network(ip: str | None, asn: str | None = None) -> str | None:
+    """The network an address belongs to: `AS<n>` where the log names the ASN, else the
+    IPv4 /24 or IPv6 /48 (an IPv4-mapped IPv6 address counts as IPv4); None for no IP."""
+    if asn is not None and str(asn).strip():
+        number = str(asn).strip().upper().removeprefix("AS")
+        return f"AS{number}"
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(str(ip).strip().split("%")[0])
+    except ValueError:
+        return None  # a hostname or a vendor placeholder: no network to judge by
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    prefix = IPV4_PREFIX if address.version == 4 else IPV6_PREFIX
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def places(
+    connection: duckdb.DuckDBPyConnection, refs: pd.DataFrame, exposure: pd.Timestamp | None
+) -> pd.DataFrame:
+    """The traced refs grouped by place, each marked `new` or not (contract §4)."""
+    if refs.empty:
+        return pd.DataFrame(columns=PLACE_COLUMNS)
+    events = refs.drop_duplicates("event_key")
+    grouped = (
+        events.groupby(PLACE_KEY, dropna=False)
+        .agg(
+            first_seen=("time", "min"),
+            last_seen=("time", "max"),
+            events=("event_key", "nunique"),
+            actors=("actor", lambda s: sorted(s.dropna().unique().tolist())),
+            country=("country", _most_common),
+            asn=("asn", _most_common),
+        )
+        .reset_index()
+    )
+    credentials = refs.groupby(PLACE_KEY, dropna=False)["credential"].agg(lambda s: sorted(set(s)))
+    index = pd.MultiIndex.from_frame(grouped[PLACE_KEY])
+    grouped["credentials"] = credentials.reindex(index).to_numpy()
+    grouped["new"] = _new(connection, grouped, refs, exposure)
+    return grouped.sort_values(["first_seen", "source"]).reset_index(drop=True)[PLACE_COLUMNS]
+
+
+def from_new_place(events: pd.DataFrame, places_: pd.DataFrame) -> pd.Series:
+    """Per event row: whether it came from a place marked `new`."""
+    new = dict(zip(place_key(places_), places_["new"].astype(bool), strict=True))
+    return place_key(events).map(new).fillna(False).astype(bool)
+
+
+def _most_common(values: pd.Series) -> str | None:
+    values = values.dropna()
+    return None if values.empty else str(values.mode().iloc[0])
+
+
+def _new(
+    connection: duckdb.DuckDBPyConnection,
+    grouped: pd.DataFrame,
+    refs: pd.DataFrame,
+    exposure: pd.Timestamp | None,
+) -> list[bool]:
+    """New: an IP that neither the traced credentials nor the place's actors used before exposure."""
+    if exposure is None:
+        return [False] * len(grouped)
+    traced_before = set(refs.loc[refs["time"] < exposure, "client_ip"].dropna())
+    pairs = [
+        (ip, actor)
+        for ip, actors in zip(grouped["client_ip"], grouped["actors"], strict=True)
+        if ip
+        for actor in actors
+    ]
+    actor_before = set()
+    if pairs:
+        ips = sorted({ip for ip, _ in pairs if isinstance(ip, str)})
+        seen = connection.execute(_SEEN_SQL, [ips]).fetchall()
+        actor_before = {(ip, actor) for ip, actor, first in seen if first < exposure} & set(pairs)
+    return [
+        bool(ip) and ip not in traced_before and not any((ip, a) in actor_before for a in actors)
+        for ip, actors in zip(grouped["client_ip"], grouped["actors"], strict=True)
+    ]
