@@ -9,6 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from ir.errors import MissingSetting
+from ir.providers.entra import EntraClient
+from ir.providers.github import GitHubClient
+from ir.providers.google import GoogleClient
 from ir.providers.http import (
     PageRequest,
     ProviderClient,
@@ -22,8 +25,26 @@ from ir.providers.http import (
     page_request,
     redact,
 )
+from ir.providers.okta import OktaClient
+from ir.providers.salesforce import SalesforceClient
+from ir.providers.slack import SlackClient
 from tests.servers.base import FakeApi, Reply, Request, route
-from tests.servers.fixtures import Sleeps
+from tests.servers.entra import EntraApi
+from tests.servers.fixtures import (
+    ENTRA_SECRET,
+    GITHUB_TOKEN,
+    OKTA_TOKEN,
+    SALESFORCE_TOKEN,
+    SLACK_TOKEN,
+    Sleeps,
+    assert_hidden,
+    settings,
+)
+from tests.servers.github import GitHubApi
+from tests.servers.google import GoogleApi
+from tests.servers.okta import OktaApi
+from tests.servers.salesforce import SalesforceApi
+from tests.servers.slack import SlackApi
 
 
 class Plain(ProviderClient):
@@ -108,3 +129,36 @@ def test_paths_must_start_with_a_slash() -> None:
     with pytest.raises(ValueError, match="starts with '/'"):
         Plain("http://127.0.0.1:1").url("v1.0/users")
     assert Plain("http://h/api/").url("/m") == "http://h/api/m"
+
+
+def test_no_client_shows_a_secret_in_its_repr_or_attributes(
+    github_api: GitHubApi,
+    okta_api: OktaApi,
+    entra_api: EntraApi,
+    google_api: GoogleApi,
+    slack_api: SlackApi,
+    salesforce_api: SalesforceApi,
+) -> None:
+    clients = [
+        GitHubClient.from_env(settings(github_api)),
+        OktaClient.from_env(settings(okta_api)),
+        EntraClient.from_env(settings(entra_api)),
+        GoogleClient.from_env(settings(google_api)),
+        SlackClient.from_env(settings(slack_api)),
+        SalesforceClient.from_env(settings(salesforce_api)),
+    ]
+    entra, google = clients[2], clients[3]
+    entra.access_token(), google.access_token()  # tokens fetched and cached
+    assert isinstance(google, GoogleClient)
+    secrets = [
+        GITHUB_TOKEN,
+        OKTA_TOKEN,
+        ENTRA_SECRET,
+        SLACK_TOKEN,
+        SALESFORCE_TOKEN,
+        entra_api.issued[0],
+        next(iter(google_api.issued)),
+        google.key.private_key.reveal(),
+    ]
+    for provider in clients:
+        assert_hidden(secrets, repr(provider), repr(vars(provider)), str(vars(provider)))

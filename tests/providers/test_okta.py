@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
 import pytest
 
 from ir.errors import MissingSetting
-from ir.providers.http import AuthError, Gone, Rejected
+from ir.providers.http import AuthError, Gone, PageRequest, Rejected, by_link_header
 from ir.providers.okta import OktaClient
 from tests.servers.fixtures import OKTA_TOKEN, Sleeps, assert_hidden, settings
 from tests.servers.okta import OktaApi, log_events
@@ -147,3 +148,16 @@ def test_five_hundreds_are_retried_with_capped_backoff(okta_api: OktaApi, sleeps
     okta_api.fail(3, status=503)
     assert len(list(client(okta_api, sleeps).log_pages())) == 3
     assert sleeps == [1.0, 2.0, 4.0]
+
+
+def test_a_listing_resumes_from_its_journaled_next_request(
+    okta_api: OktaApi, sleeps: Sleeps
+) -> None:
+    first = next(client(okta_api, sleeps).log_pages())
+    assert first.next is not None
+    journaled = json.dumps(first.next.to_json())  # what a collector keeps in the case
+    resumed = client(okta_api, sleeps).pages(
+        PageRequest.from_json(json.loads(journaled)), by_link_header()
+    )
+    rest = [e["uuid"] for page in resumed for e in page.items]
+    assert [e["uuid"] for e in first.items] + rest == [e["uuid"] for e in log_events()]
