@@ -429,10 +429,10 @@ class ProviderClient:
         sent_headers = {**(self.auth_headers() if authenticate else {}), **(headers or {})}
         hidden = [*self.secrets(), *secrets]
         for attempt in range(self.retry.attempts):
-            error = self._attempt(method, url, params, json, data, sent_headers, permission)
-            if isinstance(error, httpx.Response):
-                return error
-            error.redacted(hidden)
+            outcome = self._attempt(method, url, params, json, data, sent_headers, permission)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            error = outcome.redacted(hidden)
             if not isinstance(error, TransientError) or attempt == self.retry.attempts - 1:
                 raise error
             wait = error.wait if isinstance(error, RateLimited) else None
