@@ -42,11 +42,13 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/ruff check ir parsers tests benchmarks
 	$(BIN)/ruff format --check ir parsers tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix ir parsers tests benchmarks
 	$(BIN)/ruff format ir parsers tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --events 1000000 --events 10000000

@@ -105,7 +105,7 @@ def table_html(frame: pd.DataFrame, max_rows: int = MAX_ROWS, header: bool = Tru
     for column in shown.columns:
         if isinstance(shown[column].dtype, pd.DatetimeTZDtype):
             shown[column] = shown[column].map(render.iso)
-    table = shown.to_html(escape=True, index=False, header=header, na_rep="—", border=0)
+    table: str = shown.to_html(escape=True, index=False, header=header, na_rep="—", border=0)
     # Text reads best left-aligned (notebooks right-align cells); escaped values hold no `<td>`.
     table = table.replace("<td>", LEFT_TD).replace("<th>", LEFT_TH)
     if len(frame) > max_rows:

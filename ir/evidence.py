@@ -95,10 +95,15 @@ def raw_text(connection: duckdb.DuckDBPyConnection, event: str) -> str:
     `evidence` column of a trace or timeline).
     """
     pointer = _resolve(connection, event.strip())
-    path, stored, source, layout = connection.execute(
+    rows = connection.execute(
         "SELECT path, sha256, source, layout FROM evidence_files WHERE file_id = ?",
         [pointer.file_id],
-    ).fetchone()
+    ).fetchall()
+    if not rows:
+        raise EvidenceError(
+            f"{event}: its evidence file is not in the case (file {pointer.file_id})"
+        )
+    path, stored, source, layout = rows[0]
     where = f"{path}#{pointer.record_no}"
     status, current = _check(Path(path), stored)
     if status != "ok":

@@ -178,7 +178,7 @@ def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
 
 
 def _ignore_rules(root: Path) -> list[tuple[Path, Callable[[Path], bool]]]:
-    rules = []
+    rules: list[tuple[Path, Callable[[Path], bool]]] = []
     for ignore_file in sorted(root.rglob(IGNORE_FILE)):
         folder = ignore_file.parent
         patterns = [line.strip() for line in ignore_file.read_text().splitlines()]

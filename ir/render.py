@@ -40,7 +40,7 @@ def iso(value: Any) -> str | None:
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
     stamp = stamp.tz_convert("UTC")
-    text = stamp.strftime("%Y-%m-%dT%H:%M:%S")
+    text = str(stamp.strftime("%Y-%m-%dT%H:%M:%S"))
     if stamp.microsecond:
         text += f".{stamp.microsecond // 1000:03d}"
     return text + "Z"

@@ -395,11 +395,13 @@ def _figure_html(trace: Trace) -> str:
         },
         legend={"orientation": "h", "y": -0.2},
     )
-    return figure.to_html(
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=PLOT_ID,
-        config={"displaylogo": False, "responsive": True},
+    return str(
+        figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=PLOT_ID,
+            config={"displaylogo": False, "responsive": True},
+        )
     )
 
 

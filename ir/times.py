@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import pandas as pd
 
 from ir.errors import UsageError
 
-Time = str | pd.Timestamp | None
+Time: TypeAlias = "str | pd.Timestamp | None"
 
 
 def utc(value: Time) -> pd.Timestamp | None:

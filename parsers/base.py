@@ -73,7 +73,7 @@ def register_sql(connection: duckdb.DuckDBPyConnection) -> None:
         "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'ir_canonical_sha256'"
     ).fetchall()
     if not known[0][0]:
-        connection.create_function(
+        connection.create_function(  # type: ignore[call-overload]  # the stubs know no arrow UDFs
             "ir_canonical_sha256", _canonical_sha256, ["VARCHAR"], "VARCHAR", type="arrow"
         )
 

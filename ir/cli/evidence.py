@@ -64,8 +64,8 @@ def ingest(
         )
     for report in reports:
         if report.error:
-            file, error = render.printable(report.file), render.printable(report.error)
-            stderr.print(f"[red]{escape(file)}[/]: {escape(error)}", soft_wrap=True)
+            file, reason = render.printable(report.file), render.printable(report.error)
+            stderr.print(f"[red]{escape(file)}[/]: {escape(reason)}", soft_wrap=True)
     if fmt == "json":
         sys.stdout.write(render.to_json([r.to_json() for r in reports]) + "\n")
     else:

@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -142,7 +143,7 @@ def _own(seed: int, vendor: Vendor, part: str) -> random.Random:
 
 
 def _background_items(
-    rng: random.Random, haystacks: dict, start: int, length: int, counts: dict[str, int]
+    rng: random.Random, haystacks: dict[str, Any], start: int, length: int, counts: dict[str, int]
 ) -> list[Item]:
     """One window of background events, built in time order so state stays coherent."""
     stamps = sorted(

@@ -22,6 +22,7 @@ import random
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -475,12 +476,12 @@ class MicrosoftHaystack:
             user.session = ids.uuid()
             s = SignIn(user, user.place, user.agent, OFFICE_HOME, GRAPH_API, user.session, True)
         else:
-            app, resource = rng.choice(USER_APPS)
+            client, resource = rng.choice(USER_APPS)
             s = SignIn(
                 user,
                 user.place,
                 UA_MSAL,
-                app,
+                client,
                 resource,
                 user.session,
                 incoming="primaryRefreshToken",
@@ -537,7 +538,7 @@ class MicrosoftHaystack:
         user = rng.choice(self.users)
         if rng.random() < 0.5:
             group_id, group = rng.choice(self.groups)
-            target = {
+            target: dict[str, Any] = {
                 "id": group_id,
                 "displayName": group,
                 "type": "Group",

@@ -297,8 +297,14 @@ class OktaChapter(Chapter):
         guess = self.okta_user("erin", "Erin Walsh", ATTACKER, BROWSERS[2]).scene(None)
         for minutes in (110, 111):
             at = self.later(ms + minutes * MINUTE)
-            refused = {"result": "FAILURE", "reason": "INVALID_CREDENTIALS"}
-            self.okta(at, guess, "user.session.start", decoy=True, **refused)
+            self.okta(
+                at,
+                guess,
+                "user.session.start",
+                decoy=True,
+                result="FAILURE",
+                reason="INVALID_CREDENTIALS",
+            )
 
     def okta_token_use(self, scene: OktaScene, ms: int, planted: Record, app: Record) -> None:
         """The new API token makes the planted user an admin, from a third network."""

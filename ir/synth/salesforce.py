@@ -382,7 +382,7 @@ class EventLogFileWriter:
 
     def __init__(self, logs: Path, ids: Ids, org: Org) -> None:
         self.folder = logs / SOURCE / "EventLogFile"
-        self.open: dict[tuple[str, str], tuple[io.TextIOWrapper, csv.DictWriter]] = {}
+        self.open: dict[tuple[str, str], tuple[io.TextIOWrapper, csv.DictWriter[str]]] = {}
 
     def window(self, start: int, records: dict[str, list[Record]]) -> None:
         today = time.strftime("%Y-%m-%d", time.gmtime(start // 1000))
