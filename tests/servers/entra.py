@@ -177,6 +177,15 @@ class EntraApi(FakeApi):
 
     # applications --------------------------------------------------------------------------
 
+    @route("GET", "/v1.0/applications")
+    def list_applications(self, request: Request) -> Reply:
+        named = re.fullmatch(r"displayName eq '(.*)'", request.arg("$filter") or "")
+        if named is None:
+            return Reply(400, graph_error("Request_UnsupportedQuery", "Unsupported query."))
+        name = named.group(1).replace("''", "'")
+        apps = [a for a in self.applications.values() if a.get("displayName") == name]
+        return Reply(200, {"@odata.context": f"{METADATA}#applications", "value": apps})
+
     @route("GET", "/v1.0/applications/([^/]+)")
     def get_application(self, request: Request, key: str) -> Reply:
         app = self.applications.get(key)
