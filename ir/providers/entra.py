@@ -192,6 +192,18 @@ class EntraClient(ProviderClient):
 
     # application secrets -------------------------------------------------------------------
 
+    def applications_named(self, display_name: str) -> list[dict[str, Any]]:
+        """Applications with this display name: their object ids and password credentials."""
+        quoted = display_name.replace("'", "''")
+        start = page_request(
+            "/v1.0/applications",
+            {
+                "$filter": f"displayName eq '{quoted}'",
+                "$select": "id,displayName,passwordCredentials",
+            },
+        )
+        return list(self.records(start, by_body_url("value", "@odata.nextLink")))
+
     def application_passwords(self, app_object_id: str) -> list[dict[str, Any]]:
         """An application's password credentials (ids and hints; never the secret)."""
         response = self.request(

@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
@@ -39,6 +39,7 @@ from ir.errors import IrError, MissingSetting, NotFound
 log = logging.getLogger("ir.providers")
 
 Sleep = Callable[[float], None]
+Client = TypeVar("Client", bound="ProviderClient")
 Clock = Callable[[], float]
 
 
@@ -322,7 +323,7 @@ class ProviderClient:
         self.retry = retry
         self._http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
 
-    def __enter__(self) -> ProviderClient:
+    def __enter__(self: Client) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -429,10 +430,10 @@ class ProviderClient:
         sent_headers = {**(self.auth_headers() if authenticate else {}), **(headers or {})}
         hidden = [*self.secrets(), *secrets]
         for attempt in range(self.retry.attempts):
-            error = self._attempt(method, url, params, json, data, sent_headers, permission)
-            if isinstance(error, httpx.Response):
-                return error
-            error.redacted(hidden)
+            outcome = self._attempt(method, url, params, json, data, sent_headers, permission)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            error = outcome.redacted(hidden)
             if not isinstance(error, TransientError) or attempt == self.retry.attempts - 1:
                 raise error
             wait = error.wait if isinstance(error, RateLimited) else None

@@ -15,6 +15,12 @@ from ir.playbooks.connectors.base import Connector
 
 CONNECTORS: dict[str, str] = {
     "aws": "ir.playbooks.connectors.aws",
+    "github": "ir.playbooks.connectors.github",
+    "okta": "ir.playbooks.connectors.okta",
+    "entra": "ir.playbooks.connectors.entra",
+    "google": "ir.playbooks.connectors.google",
+    "slack": "ir.playbooks.connectors.slack",
+    "salesforce": "ir.playbooks.connectors.salesforce",
 }
 
 
