@@ -89,6 +89,7 @@ def trace_html(trace: Trace) -> str:
             title,
             table_html(pd.DataFrame(model["summary"]), header=False),
             "<h5>Lineage</h5>",
+            _ancestors_html(trace.ancestors),
             _lineage_html(model["lineage"]),
             "<h5>Places</h5>",
             table_html(pd.DataFrame(model["places"], columns=PLACE_COLUMNS)),
@@ -224,6 +225,15 @@ def _lineage_html(lineage: list[dict[str, Any]]) -> str:
     more = len(lineage) - MAX_ROWS * 2
     tail = f"<p style='color:{MUTED}'>… {more} more credentials</p>" if more > 0 else ""
     return "<ul style='list-style:none;padding-left:0'>" + "".join(items) + "</ul>" + tail
+
+
+def _ancestors_html(ancestors: pd.DataFrame) -> str:
+    """What issued the traced roots (not traced themselves), when there is any."""
+    if ancestors.empty:
+        return ""
+    return f"<p style='color:{MUTED}'>Issued by (ancestors: context, not traced)</p>" + table_html(
+        ancestors[list(report.ANCESTOR_COLUMNS)]
+    )
 
 
 def _flagged(count: Any, noun: str) -> str:

@@ -200,6 +200,12 @@ def _node_label(row: Mapping[str, Any]) -> Text:
     label.append(f"  {row['events']} events, {row['first_seen']} … {row['last_seen']}", style="dim")
     if row.get("revoked_at"):
         label.append(f"  revoked {row['revoked_at']}", style="green")
+    elif row.get("revoked_ancestor"):
+        label.append(
+            f"  never revoked, outlived the revocation of"
+            f" {printable(str(row['revoked_ancestor']))} at {row['revoked_ancestor_at']}",
+            style="bold red",
+        )
     else:
         label.append("  never revoked", style="yellow")
     return label

@@ -35,6 +35,7 @@ FORMATS = ("md", "html")
 PLOT_ID = "timeline-plot"
 PLOT_BACKGROUND = "#eef3fb"  # distinctive: the screenshot test looks for the plot area by it
 NONE = "—"
+ANCESTOR_COLUMNS = ["id", "parent", "relation_to_parent", "time", "parent_revoked_at"]
 # (anchor, title, the NIST SP 800-61 question the section answers)
 SECTIONS = (
     (
@@ -128,12 +129,19 @@ def model(trace: Trace) -> dict[str, Any]:
         "summary": _summary(trace, rows, first, malicious),
         "revocations": _revocations(trace, first),
         "lineage": _lineage(trace.credentials, trace.root),
-        "ancestors": _table(trace.ancestors, ["id", "parent", "relation_to_parent", "time"]),
+        "ancestors": _table(trace.ancestors, ANCESTOR_COLUMNS),
         "places": _places(trace.places, events),
         "actions": _actions(trace.credentials, events),
         "after_revocation": _after_revocation(trace.credentials, events),
         "remaining": _remaining(trace.credentials),
     }
+
+
+def exposure(trace: Trace) -> str:
+    """The exposure time, with how it was derived when it was assumed, not given."""
+    if trace.leaked_at_assumed:
+        return f"{_cell(trace.leaked_at)} ({trace.exposure_basis})"
+    return _cell(trace.leaked_at)
 
 
 def _environment(fmt: str) -> Environment:
@@ -160,7 +168,7 @@ def _summary(
         ("Leaked credential (root)", trace.root),
         ("Principal", _cell(root["principal"].iloc[0] if not root.empty else None)),
         ("Traced as", ", ".join(trace.query)),
-        ("Exposure time", _cell(trace.leaked_at)),
+        ("Exposure time", exposure(trace)),
         (
             "First malicious use (first event from a new place)",
             NONE if first is None else f"{_cell(first_time)}: {first['message']}",

@@ -7,8 +7,14 @@ the places those events came from, marked `new` when neither the traced
 credentials nor the same actor had used that IP before the exposure time.
 Extensions: `after_revocation` on events that used a credential while it was
 revoked, `after_ancestor_revocation` on uses of a credential that outlived the
-revocation of one it derives from, and `ancestors`, what issued the root, as
-context outside the closure.
+revocation of one it derives from (an ancestor above the traced roots included),
+and `ancestors`, what issued the roots, as context outside the closure.
+
+Exposure: a credential is exposed no later than the credential it derives from,
+so without a given time the trace assumes the end of the first 24 hours of the
+earliest recorded use among the roots and their ancestors, and says so
+(`leaked_at_assumed`, `exposure_basis`): a key the attacker minted, traced on its
+own, is judged against its lineage's exposure, not against its own first use.
 """
 
 from __future__ import annotations
@@ -63,7 +69,17 @@ CREDENTIAL_COLUMNS = [
     "revoked_ancestor",
     "revoked_ancestor_at",
 ]
-ANCESTOR_COLUMNS = ["id", "parent", "relation_to_parent", "source", "source_event_id", "time"]
+ANCESTOR_COLUMNS = [
+    "id",
+    "parent",
+    "relation_to_parent",
+    "source",
+    "source_event_id",
+    "time",
+    "parent_principal",
+    "parent_first_seen",
+    "parent_revoked_at",
+]
 
 # A credential's refs, then their events, then those events' evidence files: three
 # lookups by index (tests/test_query_plans.py). Joined in one statement, DuckDB read
@@ -111,6 +127,8 @@ class Trace:
     query: list[str]
     root: str
     leaked_at: pd.Timestamp | None
+    leaked_at_assumed: bool
+    exposure_basis: str
     credentials: pd.DataFrame
     events: pd.DataFrame
     places: pd.DataFrame
@@ -127,6 +145,8 @@ class Trace:
             "query": list(self.query),
             "root": self.root,
             "leaked_at": render.iso(self.leaked_at),
+            "leaked_at_assumed": self.leaked_at_assumed,
+            "exposure_basis": self.exposure_basis,
             "credentials": render.records(self.credentials),
             "events": render.records(self.events),
             "places": render.records(self.places),
@@ -143,24 +163,29 @@ def trace(
     """Trace `roots` (canonical ids); `query` is what the user asked for, as shown back."""
     edges = descendant_edges(connection, roots)
     closure = list(dict.fromkeys([*roots, *edges["credential"]]))
-    refs = _refs(connection, closure)
-    refs = _flag_after_revocation(_with_principal_revocations(connection, refs))
+    refs = _flag_after_revocation(_revocations_added(connection, _refs(connection, closure)))
     referenced = [r for r in roots if r in set(refs["credential"])]
     root = referenced[0] if referenced else roots[0]
-    exposure = leaked_at if leaked_at is not None else _default_exposure(refs, root)
-    credentials = _with_revoked_ancestors(_credentials(closure, roots, edges, refs))
+    above = ancestor_edges(connection, roots)
+    above = above[~above["parent"].isin(closure)]
+    above_refs = _revocations_added(connection, _refs(connection, sorted(set(above["parent"]))))
+    exposure = _exposure(leaked_at, roots, refs, above_refs)
+    credentials = _credentials(closure, roots, edges, refs)
+    credentials = _with_revoked_ancestors(credentials, above, _revocation_times(above_refs))
     refs = _flag_after_ancestor_revocation(refs, credentials)
-    ancestors = _ancestors(ancestor_edges(connection, roots))
+    ancestors = _ancestors(above, above_refs)
     graph = build_graph(
         pd.concat([edges, _as_edges(ancestors)], ignore_index=True),
         credentials.drop(columns="parents"),
     )
-    place_rows = places.places(connection, refs, exposure)
+    place_rows = places.places(connection, refs, exposure.at)
     refs = refs.assign(new_place=places.from_new_place(refs, place_rows))
     return Trace(
         query=query or list(roots),
         root=root,
-        leaked_at=exposure,
+        leaked_at=exposure.at,
+        leaked_at_assumed=exposure.assumed,
+        exposure_basis=exposure.basis,
         credentials=credentials,
         events=refs.reindex(columns=EVENT_COLUMNS),
         places=place_rows,
@@ -171,7 +196,9 @@ def trace(
 
 def _refs(connection: duckdb.DuckDBPyConnection, credentials: list[str]) -> pd.DataFrame:
     """Every ref of `credentials` with its event and evidence pointer, in time order."""
-    refs = connection.execute(_REFS_SQL, [credentials]).fetchdf()
+    refs = connection.execute(
+        _REFS_SQL if credentials else f"SELECT * FROM ({_REFS_SQL}) LIMIT 0", [credentials]
+    ).fetchdf()
     joined = refs.merge(_events(connection, refs["event_key"]), on="event_key")
     return joined[_REFS_COLUMNS].sort_values(_REFS_ORDER, ignore_index=True)
 
@@ -207,9 +234,7 @@ def _looked_up(connection: duckdb.DuckDBPyConnection, sql: str, keys: pd.Series)
     ).fetchdf()
 
 
-def _with_principal_revocations(
-    connection: duckdb.DuckDBPyConnection, refs: pd.DataFrame
-) -> pd.DataFrame:
+def _revocations_added(connection: duckdb.DuckDBPyConnection, refs: pd.DataFrame) -> pd.DataFrame:
     """Add a `revoked` row where a user-wide revocation ended a traced credential issued before it."""
     held = refs.dropna(subset=["principal"])
     held = held[held["kind"].isin(_COVERED_KINDS)][
@@ -271,18 +296,26 @@ def _flag_after_ancestor_revocation(refs: pd.DataFrame, credentials: pd.DataFram
     return refs
 
 
-def _with_revoked_ancestors(credentials: pd.DataFrame) -> pd.DataFrame:
-    """Per credential, its earliest-revoked ancestor in the lineage and when: the one walk
-    up the parents that the flags, the report and the display all read."""
-    parent = dict(zip(credentials["id"], credentials["parent"], strict=True))
+def _with_revoked_ancestors(
+    credentials: pd.DataFrame, above: pd.DataFrame, above_revoked: dict[str, pd.Timestamp]
+) -> pd.DataFrame:
+    """Per credential, its earliest-revoked ancestor and when: the one walk up the parents
+    (through the ancestors above the roots too) that the flags, the report and the
+    display all read."""
+    parent: dict[str, Any] = dict(_first_parents(above))
+    parent.update(
+        (c, p)
+        for c, p in zip(credentials["id"], credentials["parent"], strict=True)
+        if isinstance(p, str) or c not in parent
+    )
     revoked = {
         k: v
         for k, v in zip(credentials["id"], credentials["revoked_at"], strict=True)
         if not pd.isna(v)
-    }
+    } | above_revoked
     found: dict[str, tuple[str, pd.Timestamp]] = {}
-    for credential in parent:
-        seen, ancestor = {credential}, parent[credential]
+    for credential in credentials["id"]:
+        seen, ancestor = {credential}, parent.get(credential)
         while isinstance(ancestor, str) and ancestor not in seen:
             if ancestor in revoked and (
                 credential not in found or revoked[ancestor] < found[credential][1]
@@ -298,12 +331,53 @@ def _with_revoked_ancestors(credentials: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _default_exposure(refs: pd.DataFrame, root: str) -> pd.Timestamp | None:
-    """The end of the first 24 hours of the root's recorded use (contract §4)."""
-    own = refs.loc[refs["credential"] == root, "time"]
-    if own.empty:
-        own = refs["time"]
-    return None if own.empty else own.min() + DEFAULT_EXPOSURE
+def _first_parents(edges: pd.DataFrame) -> dict[str, str]:
+    """Each issued credential's first issuer (the earliest issuing event)."""
+    first = edges.sort_values("time", kind="stable").drop_duplicates("credential")
+    return dict(zip(first["credential"], first["parent"], strict=True))
+
+
+def _revocation_times(refs: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """When each credential of `refs` died, for those that did."""
+    times = {c: _revoked_at(own) for c, own in refs.groupby("credential", sort=False)}
+    return {c: t for c, t in times.items() if t is not None}
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """When the traced credentials were exposed; `assumed` when defaulted, `basis` says how."""
+
+    at: pd.Timestamp | None
+    assumed: bool
+    basis: str
+
+
+def _exposure(
+    given: pd.Timestamp | None, roots: list[str], refs: pd.DataFrame, above_refs: pd.DataFrame
+) -> Exposure:
+    """The given time, else the end of the first 24 hours of the earliest recorded use of
+    the roots or what issued them (contract §4: a credential is exposed no later than the
+    lineage it derives from)."""
+    if given is not None:
+        return Exposure(given, False, "given")
+    own = refs[refs["credential"].isin(roots)]
+    # Ancestors first: at a tie (a sign-in that uses the session and issues the token)
+    # the basis names the lineage's root.
+    candidates = pd.concat([above_refs, own], ignore_index=True) if not above_refs.empty else own
+    if candidates.empty:
+        candidates = refs
+    if candidates.empty:
+        return Exposure(None, True, "assumed: no recorded use to start from")
+    first = candidates.loc[candidates["time"].idxmin()]
+    hours = int(DEFAULT_EXPOSURE.total_seconds() // 3600)
+    above = first["credential"] in set(above_refs.get("credential", []))
+    return Exposure(
+        first["time"] + DEFAULT_EXPOSURE,
+        True,
+        f"assumed: {hours} h after the first recorded use of {first['credential']}"
+        f" at {render.iso(first['time'])}"
+        + (", which the traced credentials derive from" if above else ""),
+    )
 
 
 def _credentials(
@@ -370,8 +444,19 @@ def _revoked_at(own: pd.DataFrame) -> pd.Timestamp | None:
     return revoked_at
 
 
-def _ancestors(edges: pd.DataFrame) -> pd.DataFrame:
-    frame = edges.rename(columns={"credential": "id", "via": "relation_to_parent"})
+def _ancestors(above: pd.DataFrame, above_refs: pd.DataFrame) -> pd.DataFrame:
+    """The issuance edges above the roots, each with what the logs say of its parent:
+    whose it is, when first seen, when revoked."""
+    frame = above.rename(columns={"credential": "id", "via": "relation_to_parent"})
+    own = {credential: rows for credential, rows in above_refs.groupby("credential", sort=False)}
+    revoked = _revocation_times(above_refs)
+    frame = frame.assign(
+        parent_principal=[_principal(own[p]) if p in own else None for p in frame["parent"]],
+        parent_first_seen=pd.to_datetime(
+            [own[p]["time"].min() if p in own else None for p in frame["parent"]], utc=True
+        ),
+        parent_revoked_at=pd.to_datetime([revoked.get(p) for p in frame["parent"]], utc=True),
+    )
     return frame.reindex(columns=ANCESTOR_COLUMNS).reset_index(drop=True)
 
 

@@ -99,6 +99,38 @@ def test_trace_json_validates_and_exit_3_when_nothing(logs: Path, tmp_path: Path
     assert "no event" in err and "AKIANOTHERE000000001" in err
 
 
+def test_trace_says_when_exposure_was_assumed_and_shows_the_ancestors(
+    logs: Path, tmp_path: Path
+) -> None:
+    case = str(tmp_path / "c.duckdb")
+    run("ingest", str(logs), "--case", case)
+    status, out, _ = run("trace", "ASIACLITEST000000001", "--case", case, "--format", "json")
+    document = json.loads(out)
+    assert (status, document["leaked_at"], document["leaked_at_assumed"]) == (
+        0,
+        "2026-09-02T00:00:00Z",
+        True,
+    )
+    assert document["exposure_basis"] == (
+        "assumed: 24 h after the first recorded use of aws_access_key:AKIACLITEST000000001"
+        " at 2026-09-01T00:00:00Z, which the traced credentials derive from"
+    )
+    assert [(a["id"], a["parent"]) for a in document["ancestors"]] == [
+        ("aws_access_key:ASIACLITEST000000001", "aws_access_key:AKIACLITEST000000001")
+    ]
+    status, out, _ = run("trace", "ASIACLITEST000000001", "--case", case)
+    text = " ".join(out.split())
+    assert status == 0
+    assert "exposure 2026-09-02T00:00:00Z (assumed: 24 h after the first recorded use" in text
+    assert "set it with --leaked-at" in text
+    assert "issued by (ancestors: context, not traced)" in text
+    assert "aws_access_key:AKIACLITEST000000001" in text
+    status, out, _ = run(
+        "trace", "ASIACLITEST000000001", "--case", case, "--leaked-at", "2026-09-01T00:00:30Z"
+    )
+    assert "exposure 2026-09-01T00:00:30Z (given)" in out
+
+
 def test_trace_csv_is_the_event_rows(logs: Path, tmp_path: Path) -> None:
     case = str(tmp_path / "c.duckdb")
     run("ingest", str(logs), "--case", case)

@@ -126,6 +126,28 @@ def test_trace_html_tells_lineage_places_and_late_use(case: ir.Case) -> None:
     assert markup.count("outlived the revocation of aws_access_key:AKIALEAKEDEXAMPLE001") == 1
 
 
+def test_trace_html_of_the_session_alone_says_assumed_and_shows_its_issuer(
+    case: ir.Case,
+) -> None:
+    markup = case.trace(f"aws_access_key:{SESSION}")._repr_html_()
+    rows = Page(markup).rows
+    assert [
+        "Exposure time",
+        "2026-09-02T10:00:00Z (assumed: 24 h after the first recorded use of"
+        f" aws_access_key:{LEAKED} at 2026-09-01T10:00:00Z, which the traced credentials"
+        " derive from)",
+    ] in rows
+    assert "Issued by (ancestors: context, not traced)" in markup
+    assert [
+        f"aws_access_key:{SESSION}",
+        f"aws_access_key:{LEAKED}",
+        "AssumeRole",
+        "2026-09-03T10:00:00Z",
+        "2026-09-03T11:00:00Z",
+    ] in rows
+    assert markup.count(f"outlived the revocation of aws_access_key:{LEAKED}") == 1  # e04
+
+
 def test_trace_html_when_nothing_found(case: ir.Case) -> None:
     markup = case.trace("aws_access_key:AKIANOTHERE000000001")._repr_html_()
     assert markup.endswith(

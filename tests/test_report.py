@@ -104,7 +104,10 @@ def test_summary_facts(traced: Trace) -> None:
         "2026-09-04T15:10:11Z: ci-deployer key AKIAB4QWZLKKE2GRC3WO GetCallerIdentity"
         " from 203.0.113.66"
     )
-    assert summary["Exposure time"] == "2026-09-02T00:25:12Z"
+    assert summary["Exposure time"] == (
+        "2026-09-02T00:25:12Z (assumed: 24 h after the first recorded use of"
+        f" {ROOT} at 2026-09-01T00:25:12Z)"
+    )
     assert summary["Exposure to first malicious use"] == "2 d 14 h"
     assert summary["Credentials in the lineage"] == "5 (the root and 4 derived)"
     assert summary["Places"] == "5 (4 new)"
@@ -131,6 +134,31 @@ def test_exposure_time_as_given(sample: Case) -> None:
     summary = dict(report.model(sample.trace(ROOT, leaked_at=leaked_at))["summary"])
     assert summary["Exposure time"] == "2026-09-04T14:05:00Z"
     assert summary["Exposure to first malicious use"] == "1 h 5 min"
+
+
+def test_the_attackers_session_key_alone(sample: Case) -> None:
+    """Issue 25: the session key the attacker minted, traced on its own, is no all-clear."""
+    session = "aws_access_key:ASIAERVTE74C7DYOALCC"
+    data = report.model(sample.trace(session))
+    summary = dict(data["summary"])
+    assert summary["Exposure time"] == (
+        "2026-09-02T00:25:12Z (assumed: 24 h after the first recorded use of"
+        f" {ROOT} at 2026-09-01T00:25:12Z, which the traced credentials derive from)"
+    )
+    assert summary["First malicious use (first event from a new place)"].startswith(
+        "2026-09-06T22:05:10Z: "
+    )
+    assert "ListSecrets" in summary["First malicious use (first event from a new place)"]
+    assert summary["Places"] == "1 (1 new)"
+    assert summary["Uses after revocation"] == (
+        "0 of a revoked credential, 3 of one whose parent was revoked"
+    )
+    assert [(r["credential"], r["note"]) for r in data["remaining"]] == [
+        (session, f"outlived the revocation of {ROOT} at 2026-09-07T00:06:21Z")
+    ]
+    assert [(a["id"], a["parent"], a["parent_revoked_at"]) for a in data["ancestors"]] == [
+        (session, ROOT, "2026-09-07T00:06:21Z")
+    ]
 
 
 def test_report_format_from_suffix_or_refused(traced: Trace, tmp_path: Path) -> None:

@@ -31,6 +31,15 @@ from ir.cli.common import (
 )
 from ir.errors import NotFound
 
+ANCESTOR_COLUMNS = ["id", "relation_to_parent", "parent", "time", "parent_revoked_at"]
+ANCESTOR_HEADINGS = {
+    "id": "credential",
+    "relation_to_parent": "via",
+    "parent": "issued by",
+    "time": "issued at",
+    "parent_revoked_at": "issuer revoked at",
+}
+
 
 def traced(
     case: Case, ids: list[str] | None, token_file: str | None, leaked_at: str | None
@@ -75,9 +84,20 @@ def trace(
 
 
 def _show_trace(result: Trace) -> None:
+    stdout.print(Text(render.printable(f"lineage of {result.root}"), style="bold"))
     stdout.print(
-        Text(f"lineage of {result.root} (exposure {render.iso(result.leaked_at)})", style="bold")
+        Text(
+            render.printable(f"exposure {exposure_text(result)}"),
+            style="yellow" if result.leaked_at_assumed else "",
+        )
     )
+    if not result.ancestors.empty:
+        stdout.print(
+            render.table(
+                result.ancestors[ANCESTOR_COLUMNS].rename(columns=ANCESTOR_HEADINGS),
+                "issued by (ancestors: context, not traced)",
+            )
+        )
     stdout.print(render.lineage_tree(result.credentials, result.root))
     places = result.places.drop(columns=["credentials", "tenant"])
     stdout.print(
@@ -92,6 +112,14 @@ def _show_trace(result: Trace) -> None:
             events[columns], "events (red: used after revocation)", "after_revocation", "bold red"
         )
     )
+
+
+def exposure_text(result: Trace) -> str:
+    """The exposure time and, when it was assumed, how (and how to set it)."""
+    when = render.iso(result.leaked_at) or "unknown"
+    if not result.leaked_at_assumed:
+        return f"{when} (given)"
+    return f"{when} ({result.exposure_basis}; set it with --leaked-at)"
 
 
 def _event_notes(events: pd.DataFrame) -> list[str]:
