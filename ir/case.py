@@ -111,14 +111,16 @@ class Case:
         token: str | None = None,
         leaked_at: str | pd.Timestamp | None = None,
     ) -> Trace:
-        """Trace credential ids (`kind:value`), or a raw `token` by its fingerprint ids.
+        """Trace credential ids (`kind:value`) and a raw `token` by its fingerprint ids: the
+        union of all of them, each lineage under its own root.
 
         The raw token stays in this call: only the ids derived from it are kept.
         """
-        query = fingerprint_ids(token) if token is not None else list(ids)
+        fingerprints = fingerprint_ids(token) if token is not None else []
+        query = list(dict.fromkeys([*ids, *fingerprints]))
         if not query:
             raise UsageError("give at least one credential id, or token=")
-        roots = [normalise_id(credential) for credential in query]
+        roots = list(dict.fromkeys(normalise_id(credential) for credential in query))
         result = tracing.trace(self.connection, roots, query=query, leaked_at=utc(leaked_at))
         return Trace(**{f.name: getattr(result, f.name) for f in fields(result)})
 

@@ -170,23 +170,27 @@ def frame_text(frame: pd.DataFrame, fmt: str, raw: bool = False) -> str:
 
 
 def lineage_tree(credentials: pd.DataFrame, root: str) -> Tree:
-    """The traced lineage as a tree: each credential under the one that issued it."""
+    """The traced lineage as a tree: each credential under the one that issued it, each
+    traced root (no parent in the trace) a lineage of its own, `root` first."""
     rows = {row["id"]: row for row in records(credentials)}
     children: dict[str | None, list[str]] = {}
     for credential, row in rows.items():
         children.setdefault(row["parent"], []).append(credential)
-    tree = Tree(_node_label(rows[root]) if root in rows else Text(printable(root)))
+    tops = [c for c in dict.fromkeys([root, *children.get(None, [])]) if c in rows]
+    tops = [c for c in tops if rows[c]["parent"] is None]
 
     def grow(branch: Tree, credential: str, seen: set[str]) -> None:
         for child in children.get(credential, []):
-            if child in seen:
-                continue
-            grow(branch.add(_node_label(rows[child])), child, seen | {child})
+            if child not in seen:
+                grow(branch.add(_node_label(rows[child])), child, seen | {child})
 
-    grow(tree, root, {root})
-    for orphan_root in children.get(None, []):
-        if orphan_root != root:
-            grow(tree.add(_node_label(rows[orphan_root])), orphan_root, {orphan_root})
+    if len(tops) == 1:
+        tree = Tree(_node_label(rows[tops[0]]))
+        grow(tree, tops[0], {tops[0]})
+        return tree
+    tree = Tree(Text(f"{len(tops)} traced lineages", style="bold"))
+    for top in tops:
+        grow(tree.add(_node_label(rows[top])), top, {top})
     return tree
 
 

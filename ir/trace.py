@@ -384,11 +384,15 @@ def _credentials(
     closure: list[str], roots: list[str], edges: pd.DataFrame, refs: pd.DataFrame
 ) -> pd.DataFrame:
     depth = _depths(roots, edges)
+    lineage = nx.DiGraph(list(zip(edges["parent"], edges["credential"], strict=True)))
     rows = []
     for credential in closure:
         own = refs[refs["credential"] == credential]
         incoming = edges[edges["credential"] == credential].sort_values("time")
-        parent = None if credential in roots or incoming.empty else incoming.iloc[0]
+        if credential in roots:  # under another root only if it derives from that one
+            below = nx.descendants(lineage, credential) if credential in lineage else set()
+            incoming = incoming[~incoming["parent"].isin(below)]
+        parent = None if incoming.empty else incoming.iloc[0]
         rows.append(
             {
                 "id": credential,

@@ -131,6 +131,34 @@ def test_trace_says_when_exposure_was_assumed_and_shows_the_ancestors(
     assert "exposure 2026-09-01T00:00:30Z (given)" in out
 
 
+def test_trace_ids_and_token_file_together_trace_every_lineage(logs: Path, tmp_path: Path) -> None:
+    case = str(tmp_path / "c.duckdb")
+    token_file = tmp_path / "token.txt"
+    token_file.write_text(SECRET + "\n")
+    run("ingest", str(logs), "--case", case)
+    arguments = ("trace", "AKIACLITEST000000001", "--token-file", str(token_file), "--case", case)
+    status, out, _ = run(*arguments, "--format", "json")
+    document = json.loads(out)
+    assert status == 0
+    assert document["query"] == ["AKIACLITEST000000001", f"github_token:{HASHED}"]
+    assert [(c["id"], c["parent"]) for c in document["credentials"]] == [
+        (f"github_token:{HASHED}", None),  # first seen first
+        ("aws_access_key:AKIACLITEST000000001", None),
+        ("aws_access_key:ASIACLITEST000000001", "aws_access_key:AKIACLITEST000000001"),
+    ]
+    assert {e["source_event_id"] for e in document["events"]} == {"e1", "e2", "g1", "g2"}
+    status, out, _ = run(*arguments)
+    tree = out[out.index("2 traced lineages") :].splitlines()[:4]
+    assert status == 0 and SECRET not in out
+    expected = [
+        "2 traced lineages",
+        "├── aws_access_key:AKIACLITEST000000001  ",
+        "│   └── AssumeRole → aws_access_key:ASIACLITEST000000001  ",
+        f"└── github_token:{HASHED}  ",
+    ]
+    assert [line[: len(start)] for line, start in zip(tree, expected, strict=True)] == expected
+
+
 def test_trace_csv_is_the_event_rows(logs: Path, tmp_path: Path) -> None:
     case = str(tmp_path / "c.duckdb")
     run("ingest", str(logs), "--case", case)

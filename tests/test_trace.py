@@ -214,6 +214,25 @@ def test_a_derived_credential_alone_outlives_its_revoked_ancestor(tmp_path: Path
     assert bool(trace.places.set_index("client_ip").loc[ATTACKER, "new"]) is True
 
 
+def test_several_roots_each_lead_their_own_lineage(chain: ir.Case) -> None:
+    """Unrelated roots are each a root; a given id that derives from another stays its child."""
+    trace = chain.trace(
+        f"aws_access_key:{OTHER}",
+        "aws_access_key:AKIABACKDOOR00000001",
+        f"aws_access_key:{LEAKED}",
+    )
+    parents = dict(zip(trace.credentials["id"], trace.credentials["parent"], strict=True))
+    assert {c: p if isinstance(p, str) else None for c, p in parents.items()} == {
+        f"aws_access_key:{OTHER}": None,
+        f"aws_access_key:{LEAKED}": None,
+        "aws_access_key:ASIADECOY00000000001": f"aws_access_key:{OTHER}",
+        "aws_access_key:ASIAATTACKER00000001": f"aws_access_key:{LEAKED}",
+        "aws_access_key:AKIABACKDOOR00000001": "aws_access_key:ASIAATTACKER00000001",
+    }
+    assert trace.root == f"aws_access_key:{OTHER}"
+    assert trace.ancestors.empty  # what issued the backdoor is traced already
+
+
 def test_revoked_then_reactivated(tmp_path: Path) -> None:
     key = f"aws_access_key:{LEAKED}"
     case = ingest(

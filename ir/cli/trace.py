@@ -44,8 +44,8 @@ ANCESTOR_HEADINGS = {
 def traced(
     case: Case, ids: list[str] | None, token_file: str | None, leaked_at: str | None
 ) -> Trace:
-    """The trace of ids or of a token file's secret (read here, dropped here); NotFound
-    when no event references them (exit 3)."""
+    """The trace of ids and of a token file's secret (read here, dropped here), all of
+    them; NotFound when no event references them (exit 3)."""
     if not ids and token_file is None:
         raise fail("give a credential id or --token-file", 2)
     token = read_token(token_file) if token_file is not None else None
@@ -84,7 +84,7 @@ def trace(
 
 
 def _show_trace(result: Trace) -> None:
-    stdout.print(Text(render.printable(f"lineage of {result.root}"), style="bold"))
+    stdout.print(Text(render.printable(f"trace of {', '.join(result.query)}"), style="bold"))
     stdout.print(
         Text(
             render.printable(f"exposure {exposure_text(result)}"),
