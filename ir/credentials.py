@@ -126,6 +126,14 @@ def canonical(kind: str, value: str) -> str:
 def split_id(credential: str) -> tuple[str, str]:
     """`kind:value` -> (kind, value); a bare AWS key id is accepted as such."""
     text = credential.strip()
+    kind, colon, value = text.partition(":")
+    if colon and not value.strip():
+        # The part before the colon is shown only when it is a kind: it may be a secret.
+        where = f"'{kind}:'" if kind in KIND_NAMES else "the colon"
+        raise UnknownCredential(
+            f"not a credential id: the value is empty (nothing after {where}); write kind:value"
+            f" with kind one of {', '.join(sorted(KIND_NAMES))}"
+        )
     match = _CANONICAL.match(text)
     if match and match.group(1) in KIND_NAMES:
         return match.group(1), match.group(2)

@@ -144,7 +144,7 @@ def _lock_holder(error: duckdb.Error) -> str:
 
 def damaged(path: Path | str, error: BaseException) -> str:
     """The one-line message for a case file DuckDB cannot read."""
-    first = _first_line(error)
+    first = first_line(error)
     if DAMAGE.search(first):
         return (
             f"{path}: the case file is damaged or not a DuckDB database ({first}); restore it"
@@ -153,7 +153,8 @@ def damaged(path: Path | str, error: BaseException) -> str:
     return f"{path}: cannot open the case file ({first})"
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """The first line of an error message (DuckDB adds context lines below)."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
@@ -222,7 +223,7 @@ def _migrate(store: Store, version: int) -> None:
         connection.execute("ROLLBACK")
         raise CaseError(
             f"{store.path}: could not migrate the case from schema {version} to"
-            f" {SCHEMA_VERSION} (step {step.version}, {step.why}: {_first_line(error)});"
+            f" {SCHEMA_VERSION} (step {step.version}, {step.why}: {first_line(error)});"
             " the file is unchanged"
         ) from None
 

@@ -26,12 +26,19 @@ from typer.core import TyperGroup
 from ir import render
 from ir.case import Case, open_case
 from ir.errors import IrError
-from ir.store import DAMAGE, damaged
+from ir.store import DAMAGE, damaged, first_line
+
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+# What an interrupted command leaves behind, where that needs saying.
+AFTER_INTERRUPT = {
+    "ingest": "the case holds the batches finished so far, re-run to complete",
+}
 
 
 class Commands(TyperGroup):
-    """Library errors end the command with one line and their exit status, never a
-    traceback; so does a case file damaged where only a query finds it (a bad block)."""
+    """Every failure ends the command with one line on stderr and its exit status, never
+    a traceback: the library's typed errors (their own status), files the system refuses
+    (OSError), DuckDB errors (a damaged case file named as such), and Ctrl-C (130)."""
 
     case: Path | None = None  # the case the running command opened (see `opened`)
 
@@ -40,10 +47,31 @@ class Commands(TyperGroup):
             return super().invoke(ctx)
         except IrError as error:
             raise fail(str(error), error.exit_code) from None
-        except duckdb.Error as error:
-            if not DAMAGE.search(str(error)):
+        except KeyboardInterrupt:
+            raise _interrupted(ctx.invoked_subcommand) from None
+        except RuntimeError as error:  # DuckDB stops a query at Ctrl-C with this
+            if str(error) != "Query interrupted":
                 raise
-            raise fail(damaged(Commands.case or "the case file", error)) from None
+            raise _interrupted(ctx.invoked_subcommand) from None
+        except OSError as error:
+            raise fail(_os_message(error)) from None
+        except duckdb.Error as error:
+            if DAMAGE.search(str(error)):
+                raise fail(damaged(Commands.case or "the case file", error)) from None
+            raise fail(f"DuckDB: {first_line(error)}") from None
+
+
+def _interrupted(command: str | None) -> typer.Exit:
+    after = AFTER_INTERRUPT.get(command or "")
+    return fail(f"interrupted; {after}" if after else "interrupted", INTERRUPTED)
+
+
+def _os_message(error: OSError) -> str:
+    """`path: reason` as the system says it (no such file, permission denied, a folder)."""
+    reason = error.strerror or type(error).__name__
+    if error.filename is None:
+        return f"{reason}"
+    return f"{error.filename}: {reason}"
 
 
 app = typer.Typer(
@@ -115,6 +143,15 @@ def _lock_timeout() -> float | None:
         return None if text is None else float(text)
     except ValueError:
         raise fail(f"IR_LOCK_TIMEOUT={text}: give seconds, e.g. 120", 2) from None
+
+
+def write_output(out: Path, text: str) -> None:
+    """Write a command's output to `--out`, creating missing folders; a folder is refused."""
+    if out.is_dir():
+        raise fail(f"--out {out}: a folder; give a file name inside it", 2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    stderr.print(f"wrote {escape(render.printable(str(out)))}", soft_wrap=True)
 
 
 def check_format(fmt: str, allowed: tuple[str, ...] = render.FORMATS) -> None:

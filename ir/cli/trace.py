@@ -8,7 +8,6 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.text import Text
 
 from ir import render
@@ -26,8 +25,8 @@ from ir.cli.common import (
     fail,
     opened,
     read_token,
-    stderr,
     stdout,
+    write_output,
 )
 from ir.errors import NotFound
 
@@ -42,18 +41,28 @@ ANCESTOR_HEADINGS = {
 
 
 def traced(
-    case: Case, ids: list[str] | None, token_file: str | None, leaked_at: str | None
+    case: Case,
+    ids: list[str] | None,
+    token_file: str | None,
+    leaked_at: str | None,
+    must_find: bool = True,
 ) -> Trace:
     """The trace of ids and of a token file's secret (read here, dropped here), all of
-    them; NotFound when no event references them (exit 3)."""
+    them; NotFound when no event references them (exit 3), unless not `must_find`."""
     if not ids and token_file is None:
         raise fail("give a credential id or --token-file", 2)
     token = read_token(token_file) if token_file is not None else None
     result = case.trace(*(ids or []), token=token, leaked_at=leaked_at)
     del token
+    if must_find:
+        found(result, case)
+    return result
+
+
+def found(result: Trace, case: Case) -> None:
+    """NotFound (exit 3) when no event references what was traced."""
     if not result.found:
         raise NotFound(f"no event in {case.path} references {', '.join(result.query)}")
-    return result
 
 
 @app.command()
@@ -69,17 +78,27 @@ def trace(
 ) -> None:
     """Everything derived from a credential, every event that touched it, and from where.
 
+    With nothing found, json prints the document with empty lists and csv the header,
+    and the exit status is 3.
+
     Example: ir trace aws_access_key:AKIAIOSFODNN7EXAMPLE --format json
     Example: ir trace --token-file leaked_token.txt
     """
     check_format(fmt)
     with opened(case, read_only=True) as opened_case:
-        result = traced(opened_case, ids, token_file, leaked_at)
-    if fmt == "json":
-        sys.stdout.write(render.to_json(result.to_json()) + "\n")
-    elif fmt == "csv":
-        sys.stdout.write(render.frame_text(result.events, "csv"))
-    else:
+        result = traced(opened_case, ids, token_file, leaked_at, must_find=fmt == "table")
+        if fmt == "json":
+            document = result.to_json()
+            if not result.found:  # nothing in the case: not even the root's row
+                document = {
+                    k: [] if k != "query" and isinstance(v, list) else v
+                    for k, v in document.items()
+                }
+            sys.stdout.write(render.to_json(document) + "\n")
+        elif fmt == "csv":
+            sys.stdout.write(render.frame_text(result.events, "csv"))
+        found(result, opened_case)
+    if fmt == "table":
         _show_trace(result)
 
 
@@ -180,5 +199,4 @@ def timeline(
     if out is None:
         sys.stdout.write(output)
     else:
-        out.write_text(output, encoding="utf-8")
-        stderr.print(f"wrote {escape(str(out))}")
+        write_output(out, output)
