@@ -486,7 +486,8 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
     connection.execute(
         """
         INSERT INTO credential_refs
-        SELECT DISTINCT event_key, ref.credential, ref.kind, ref.relation, ref.parent, ref.via, ref.principal
+        SELECT DISTINCT event_key, ref.credential, ref.kind, ref.relation, ref.parent, ref.via,
+               ref.principal, ref.expires_at
         FROM (SELECT event_key, unnest(refs) AS ref FROM ir_new)
         """
     )

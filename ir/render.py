@@ -204,14 +204,18 @@ def _node_label(row: Mapping[str, Any]) -> Text:
     label.append(f"  {row['events']} events, {row['first_seen']} … {row['last_seen']}", style="dim")
     if row.get("revoked_at"):
         label.append(f"  revoked {row['revoked_at']}", style="green")
-    elif row.get("revoked_ancestor"):
-        label.append(
-            f"  never revoked, outlived the revocation of"
-            f" {printable(str(row['revoked_ancestor']))} at {row['revoked_ancestor_at']}",
-            style="bold red",
-        )
+    elif row.get("expired"):
+        label.append(f"  expired {row['expires_at']}", style="green")
     else:
         label.append("  never revoked", style="yellow")
+    if row.get("revoked_ancestor") and not row.get("revoked_at"):
+        label.append(
+            f", outlived the revocation of {printable(str(row['revoked_ancestor']))}"
+            f" at {row['revoked_ancestor_at']}",
+            style="bold red",
+        )
+    if row.get("expires_at") and not row.get("expired") and not row.get("revoked_at"):
+        label.append(f", expires {row['expires_at']}", style="yellow")
     return label
 
 

@@ -20,7 +20,7 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 5
 LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
@@ -50,6 +50,15 @@ CREATE INDEX IF NOT EXISTS credential_refs_parent ON credential_refs (parent);
 # the newest schema. Append a step (and bump SCHEMA_VERSION); never edit a shipped one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
+    # 3 and 4 are the journal's and the content hash's, on other branches; until they
+    # merge here, these keep the numbering whole (the merge replaces them).
+    Migration(3, "reserved (journal)", "SELECT 1"),
+    Migration(4, "reserved (content hash)", "SELECT 1"),
+    Migration(
+        5,
+        "when issued credentials expire, where the vendor logs it",
+        "ALTER TABLE credential_refs ADD COLUMN IF NOT EXISTS expires_at TIMESTAMPTZ",
+    ),
 )
 
 

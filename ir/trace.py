@@ -8,7 +8,9 @@ credentials nor the same actor had used that IP before the exposure time.
 Extensions: `after_revocation` on events that used a credential while it was
 revoked, `after_ancestor_revocation` on uses of a credential that outlived the
 revocation of one it derives from (an ancestor above the traced roots included),
-and `ancestors`, what issued the roots, as context outside the closure.
+`after_expiry` on uses after the expiry its issuance logged (`expires_at`, and
+`expired` as of the trace: an expired credential is not remaining exposure), and
+`ancestors`, what issued the roots, as context outside the closure.
 
 Exposure: a credential is exposed no later than the credential it derives from,
 so without a given time the trace assumes the end of the first 24 hours of the
@@ -46,6 +48,7 @@ EVENT_COLUMNS = [
     "evidence",
     "after_revocation",
     "after_ancestor_revocation",
+    "after_expiry",
     "error",
     "tenant",
     "country",
@@ -64,6 +67,8 @@ CREDENTIAL_COLUMNS = [
     "last_seen",
     "events",
     "revoked_at",
+    "expires_at",
+    "expired",
     "depth",
     "parents",
     "revoked_ancestor",
@@ -85,7 +90,7 @@ ANCESTOR_COLUMNS = [
 # lookups by index (tests/test_query_plans.py). Joined in one statement, DuckDB read
 # every event whenever the refs were few or none.
 _REFS_SQL = """
-SELECT credential, relation, via, kind, principal, event_key FROM credential_refs
+SELECT credential, relation, via, kind, principal, expires_at, event_key FROM credential_refs
 WHERE credential IN (SELECT unnest(?::VARCHAR[]))
 """
 _EVENTS_SQL = """
@@ -99,6 +104,7 @@ _FILES_SQL = "SELECT file_id, path, sha256 FROM evidence_files WHERE file_id IN 
 _REFS_COLUMNS = [c for c in EVENT_COLUMNS if not c.startswith("after_") and c != "new_place"] + [
     "kind",
     "principal",
+    "expires_at",
     "event_key",
 ]
 _REFS_ORDER = ["time", "source", "source_event_id", "credential", "relation"]
@@ -172,7 +178,7 @@ def trace(
     exposure = _exposure(leaked_at, roots, refs, above_refs)
     credentials = _credentials(closure, roots, edges, refs)
     credentials = _with_revoked_ancestors(credentials, above, _revocation_times(above_refs))
-    refs = _flag_after_ancestor_revocation(refs, credentials)
+    refs = _flag_after_expiry(_flag_after_ancestor_revocation(refs, credentials), credentials)
     ancestors = _ancestors(above, above_refs)
     graph = build_graph(
         pd.concat([edges, _as_edges(ancestors)], ignore_index=True),
@@ -254,7 +260,7 @@ def _revocations_added(connection: duckdb.DuckDBPyConnection, refs: pd.DataFrame
     )
     rows = rows[rows["time"] > rows["first_seen"]]
     rows = rows.assign(via=rows["via"].fillna(rows["action"]) + " (user-wide)")
-    rows = rows.drop(columns=["principal_id", "first_seen"])
+    rows = rows.drop(columns=["principal_id", "first_seen"]).assign(expires_at=pd.NaT)
     combined = pd.concat([refs, rows[refs.columns]], ignore_index=True)
     return combined.sort_values(
         ["time", "source", "source_event_id", "credential", "relation"]
@@ -296,6 +302,16 @@ def _flag_after_ancestor_revocation(refs: pd.DataFrame, credentials: pd.DataFram
     return refs
 
 
+def _flag_after_expiry(refs: pd.DataFrame, credentials: pd.DataFrame) -> pd.DataFrame:
+    """Mark uses of a credential after the expiry its issuance logged: a key that should
+    have stopped working did not (a clock, a re-issue the logs missed, or a forgery)."""
+    expiry = dict(zip(credentials["id"], credentials["expires_at"], strict=True))
+    limit = pd.to_datetime(refs["credential"].map(expiry), utc=True)
+    return refs.assign(
+        after_expiry=(refs["relation"] == "used") & limit.notna() & (refs["time"] > limit)
+    )
+
+
 def _with_revoked_ancestors(
     credentials: pd.DataFrame, above: pd.DataFrame, above_revoked: dict[str, pd.Timestamp]
 ) -> pd.DataFrame:
@@ -313,12 +329,16 @@ def _with_revoked_ancestors(
         for k, v in zip(credentials["id"], credentials["revoked_at"], strict=True)
         if not pd.isna(v)
     } | above_revoked
+    expiry = dict(zip(credentials["id"], credentials["expires_at"], strict=True))
     found: dict[str, tuple[str, pd.Timestamp]] = {}
     for credential in credentials["id"]:
         seen, ancestor = {credential}, parent.get(credential)
+        ends = expiry.get(credential)
         while isinstance(ancestor, str) and ancestor not in seen:
-            if ancestor in revoked and (
-                credential not in found or revoked[ancestor] < found[credential][1]
+            if (
+                ancestor in revoked
+                and (pd.isna(ends) or revoked[ancestor] < ends)  # it outlived the revocation
+                and (credential not in found or revoked[ancestor] < found[credential][1])
             ):
                 found[credential] = (ancestor, revoked[ancestor])
             seen.add(ancestor)
@@ -404,6 +424,7 @@ def _credentials(
                 "last_seen": own["time"].max() if not own.empty else None,
                 "events": int(own["event_key"].nunique()),
                 "revoked_at": _revoked_at(own),
+                "expires_at": _expires_at(own),
                 "depth": depth.get(credential, 0),
                 "parents": sorted(set(incoming["parent"]))
                 if len(set(incoming["parent"])) > 1
@@ -411,6 +432,10 @@ def _credentials(
             }
         )
     frame = pd.DataFrame(rows, columns=CREDENTIAL_COLUMNS)
+    frame["expires_at"] = pd.to_datetime(frame["expires_at"], utc=True)
+    frame["expired"] = frame["expires_at"].notna() & (
+        frame["expires_at"] <= pd.Timestamp.now("UTC")
+    )
     return frame.sort_values(
         ["depth", "first_seen"], kind="stable", na_position="last"
     ).reset_index(drop=True)
@@ -446,6 +471,14 @@ def _revoked_at(own: pd.DataFrame) -> pd.Timestamp | None:
         elif revoked_at is None:
             revoked_at = time
     return revoked_at
+
+
+def _expires_at(own: pd.DataFrame) -> pd.Timestamp | None:
+    """When the credential stops working, as its last successful issuance logged it."""
+    issued = own[(own["relation"] == "issued") & (own["outcome"] == "success")]
+    if issued.empty or pd.isna(issued["expires_at"].iloc[-1]):
+        return None
+    return pd.Timestamp(issued["expires_at"].iloc[-1])
 
 
 def _ancestors(above: pd.DataFrame, above_refs: pd.DataFrame) -> pd.DataFrame:

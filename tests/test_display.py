@@ -120,7 +120,7 @@ def test_trace_html_tells_lineage_places_and_late_use(case: ir.Case) -> None:
         ["known", "aws_cloudtrail", "111122223333", "198.51.100.10", HOSTILE_UA],
     ]
     assert "revoked 2026-09-03T11:00:00Z</b>" in markup  # the key
-    assert "never revoked</b>" in markup  # the session it issued
+    assert "expired 2026-10-02T23:12:29Z</b>" in markup  # the session it issued
     assert "AssumeRole →</span> <code>aws_access_key:ASIAHOSTILE000000001</code>" in markup
     # The session's use after its key's deactivation is the one late row.
     assert markup.count("outlived the revocation of aws_access_key:AKIALEAKEDEXAMPLE001") == 1
@@ -174,7 +174,7 @@ def test_draw_lineage_labels_nodes_and_edges_as_plain_text(case: ir.Case) -> Non
         "AssumeRole",
     }
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["never revoked", "revoked", "traced (root)"]
+    assert legend == ["revoked", "expired, never revoked", "traced (root)"]
     assert ax.get_title() == "Lineage of aws_access_key:AKIALEAKEDEXAMPLE001"
 
 

@@ -128,7 +128,10 @@ def _show_trace(result: Trace) -> None:
     columns = ["time", "source", "action", "credential", "relation", "outcome", "client_ip", "note"]
     stdout.print(
         render.highlighted_table(
-            events[columns], "events (red: used after revocation)", "after_revocation", "bold red"
+            events[columns],
+            "events (red: used after its or a parent's revocation, or after expiry)",
+            "note",
+            "bold red",
         )
     )
 
@@ -142,12 +145,18 @@ def exposure_text(result: Trace) -> str:
 
 
 def _event_notes(events: pd.DataFrame) -> list[str]:
-    return [
-        "used after revocation" if late else "outlived a revoked parent" if orphan else ""
-        for late, orphan in zip(
-            events["after_revocation"], events["after_ancestor_revocation"], strict=True
-        )
-    ]
+    notes = []
+    for late, orphan, expired in zip(
+        events["after_revocation"],
+        events["after_ancestor_revocation"],
+        events["after_expiry"],
+        strict=True,
+    ):
+        said = ["used after revocation"] if late else []
+        said += ["outlived a revoked parent"] if orphan and not late else []
+        said += ["used after expiry"] if expired else []
+        notes.append(", ".join(said))
+    return notes
 
 
 @app.command()
