@@ -92,6 +92,10 @@ class Case:
         """Run a query on the case and return a DataFrame (times tz-aware, UTC)."""
         return self.connection.execute(query, parameters or []).fetchdf()
 
+    def sql_head(self, query: str, limit: int = 1000) -> tuple[pd.DataFrame, int]:
+        """The first `limit` rows of a query, and how many rows it gives in all."""
+        return contents.head(self.connection, query, limit)
+
     def ingest(
         self,
         *paths: str | Path,

@@ -10,6 +10,7 @@ import importlib
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 import parsers
 from ir.credentials import KINDS
@@ -103,3 +104,20 @@ def _counts(connection: duckdb.DuckDBPyConnection | None, query: str) -> dict[st
 def _module_summary(name: str) -> str:
     doc = (importlib.import_module(f"parsers.{name}").__doc__ or "").strip()
     return doc.splitlines()[0] if doc else ""
+
+
+def head(connection: duckdb.DuckDBPyConnection, query: str, limit: int) -> tuple[pd.DataFrame, int]:
+    """The first `limit` rows of a query and how many rows it gives in all, counted as
+    they stream past: a screenful of `SELECT * FROM events`, not every row in memory."""
+    relation = connection.sql(query)
+    if relation is None:  # a statement that returns no rows
+        return pd.DataFrame(), 0
+    reader = relation.to_arrow_reader(limit)
+    kept: list[pa.RecordBatch] = []
+    total = 0
+    for batch in reader:
+        if total < limit:
+            kept.append(batch)
+        total += batch.num_rows
+    table = pa.Table.from_batches(kept, schema=reader.schema).slice(0, limit)
+    return table.to_pandas(), total

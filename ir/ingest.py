@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 from ir.formats import (
@@ -82,6 +83,44 @@ class _Pending:
     file_id: int = 0
 
 
+SUMMARY_COLUMNS = [
+    "source",
+    "files",
+    "already_in_case",
+    "records",
+    "loaded",
+    "duplicates",
+    "rejected",
+    "failed",
+]
+
+
+def summary(reports: list[FileReport]) -> pd.DataFrame:
+    """Per source (`unrecognised`: files no source matched; `ignored`: by an .irignore):
+    files, those already in the case, records, loaded, duplicates, rejected, files that
+    could not be read."""
+    rows = pd.DataFrame(
+        {
+            "source": [r.source or ("unrecognised" if r.error else "ignored") for r in reports],
+            "files": 1,
+            "already_in_case": [int(r.skipped and r.source is not None) for r in reports],
+            "records": [r.records for r in reports],
+            "loaded": [r.loaded for r in reports],
+            "duplicates": [r.duplicates for r in reports],
+            "rejected": [r.rejected for r in reports],
+            "failed": [int(r.error is not None) for r in reports],
+        }
+    )
+    if rows.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    return rows.groupby("source", sort=True).sum().reset_index()[SUMMARY_COLUMNS]
+
+
+def with_problems(reports: list[FileReport]) -> list[FileReport]:
+    """The files a responder must look at: not read, or with rejected records."""
+    return [r for r in reports if r.error or r.rejected]
+
+
 class IngestError(ValueError):
     """A file that cannot be ingested at all; names the file and the reason."""
 
@@ -131,7 +170,7 @@ def ingest(
 
 
 def _examine_all(
-    paths: list[Path], known: set[str], override: Parser | None, available: tuple[Parser, ...]
+    paths: list[Path], known: dict[str, str], override: Parser | None, available: tuple[Parser, ...]
 ) -> dict[Path, tuple[FileReport, _Pending | None]]:
     """Hash (and sniff) the files on every core: hashlib lets go of the GIL while it hashes,
     and on a re-ingest of 22,000 files hashing is all the work there is."""
@@ -194,21 +233,21 @@ def _ignore_rules(root: Path) -> list[tuple[Path, Callable[[Path], bool]]]:
     return rules
 
 
-def _known_hashes(store: Store) -> set[str]:
-    return {
-        row[0] for row in store.connection.execute("SELECT sha256 FROM evidence_files").fetchall()
-    }
+def _known_hashes(store: Store) -> dict[str, str]:
+    """The files already in the case, by SHA-256, with the source each was read as."""
+    rows = store.connection.execute("SELECT sha256, source FROM evidence_files").fetchall()
+    return dict(rows)
 
 
 def _prepare_file(
-    path: Path, known: set[str], override: Parser | None, available: tuple[Parser, ...]
+    path: Path, known: dict[str, str], override: Parser | None, available: tuple[Parser, ...]
 ) -> tuple[FileReport, _Pending | None]:
     name = str(path)
     if not path.is_file():
         return FileReport(name, None, None, error="no such file"), None
     digest, size = sha256_file(path)
     if digest in known:
-        return FileReport(name, digest, None, skipped=True), None
+        return FileReport(name, digest, known[digest], skipped=True), None
     try:
         layout, samples = _sample(path)
         parser = override or _detect(samples, available)

@@ -169,9 +169,10 @@ def frame_text(frame: pd.DataFrame, fmt: str, raw: bool = False) -> str:
     return to_csv(rows, [str(c) for c in frame.columns], raw=raw)
 
 
-def lineage_tree(credentials: pd.DataFrame, root: str) -> Tree:
+def lineage_tree(credentials: pd.DataFrame, root: str, top: int | None = None) -> Tree:
     """The traced lineage as a tree: each credential under the one that issued it, each
-    traced root (no parent in the trace) a lineage of its own, `root` first."""
+    traced root (no parent in the trace) a lineage of its own, `root` first; at most
+    `top` children under one parent, then how many more."""
     rows = {row["id"]: row for row in records(credentials)}
     children: dict[str | None, list[str]] = {}
     for credential, row in rows.items():
@@ -180,17 +181,19 @@ def lineage_tree(credentials: pd.DataFrame, root: str) -> Tree:
     tops = [c for c in tops if rows[c]["parent"] is None]
 
     def grow(branch: Tree, credential: str, seen: set[str]) -> None:
-        for child in children.get(credential, []):
-            if child not in seen:
-                grow(branch.add(_node_label(rows[child])), child, seen | {child})
+        below = [c for c in children.get(credential, []) if c not in seen]
+        for child in below[:top]:
+            grow(branch.add(_node_label(rows[child])), child, seen | {child})
+        if top is not None and len(below) > top:
+            branch.add(Text(f"… {len(below) - top} more", style="dim"))
 
     if len(tops) == 1:
         tree = Tree(_node_label(rows[tops[0]]))
         grow(tree, tops[0], {tops[0]})
         return tree
     tree = Tree(Text(f"{len(tops)} traced lineages", style="bold"))
-    for top in tops:
-        grow(tree.add(_node_label(rows[top])), top, {top})
+    for start in tops:
+        grow(tree.add(_node_label(rows[start])), start, {start})
     return tree
 
 

@@ -310,6 +310,7 @@ def _actions(credentials: pd.DataFrame, events: pd.DataFrame) -> list[dict[str, 
                 "first": _cell(group["time"].min()),
                 "last": _cell(group["time"].max()),
                 "from": _joined(group["client_ip"].dropna().unique()),
+                "from_ips": [str(ip) for ip in group["client_ip"].dropna().unique()],
             }
             for (action, outcome), group in groups
         ]

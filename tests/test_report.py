@@ -85,6 +85,9 @@ def test_html_is_self_contained(html_path: Path) -> None:
     assert tags.tags["script"] == 2  # the bundle and the figure, nothing else
     assert tags.tags["table"] == 9  # no remaining exposure: the session keys expired
     assert f'id="{report.PLOT_ID}"' in text
+    assert text.count('id="plotlyjs"') == 1  # plotly.js once, however many figures
+    assert '<td class="ip">203.0.113.66</td>' in text  # addresses never break at a dot
+    assert ".ip { white-space: nowrap; }" in text
 
 
 def test_sections_answer_the_nist_questions_in_order(traced: Trace) -> None:

@@ -19,7 +19,10 @@ from ir.cli.common import (
     fail,
     opened,
     show,
+    stderr,
 )
+
+TABLE_ROWS = 1000  # a table longer than this is for a file, not a terminal
 
 
 @app.command()
@@ -72,16 +75,27 @@ def sql(
 ) -> None:
     """Run a read-only SQL query on the case: no writes, no files or network outside it.
 
+    The table shows the first 1,000 rows and says how many it left out; csv and json
+    give every row.
+
     Example: ir sql "SELECT action, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"
     """
     check_format(fmt)
     with opened(case, read_only=True) as opened_case:
         opened_case.sandbox()
         try:
-            frame = opened_case.sql(query)
+            if fmt == "table":
+                frame, total = opened_case.sql_head(query, TABLE_ROWS)
+            else:
+                frame = opened_case.sql(query)
         except duckdb.Error as error:
             raise fail(f"query failed: {str(error).strip().splitlines()[0]}") from None
     if fmt == "csv":
         sys.stdout.write(render.frame_text(frame, fmt, raw=raw))
-    else:
-        show(frame, fmt)
+        return
+    show(frame, fmt)
+    if fmt == "table" and total > len(frame):
+        stderr.print(
+            f"showing the first {len(frame):,} of {total:,} rows ({total - len(frame):,} left"
+            " out); --format csv or json gives them all"
+        )

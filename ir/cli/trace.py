@@ -25,11 +25,16 @@ from ir.cli.common import (
     fail,
     opened,
     read_token,
+    stderr,
     stdout,
     write_output,
 )
 from ir.errors import NotFound
 
+# The table shows the top of each part (json and csv hold everything).
+TOP_CREDENTIALS = 25  # children under one parent in the lineage tree
+TOP_PLACES = 20
+TOP_EVENTS = 50
 ANCESTOR_COLUMNS = ["id", "relation_to_parent", "parent", "time", "parent_revoked_at"]
 ANCESTOR_HEADINGS = {
     "id": "credential",
@@ -117,23 +122,46 @@ def _show_trace(result: Trace) -> None:
                 "issued by (ancestors: context, not traced)",
             )
         )
-    stdout.print(render.lineage_tree(result.credentials, result.root))
+    stdout.print(render.lineage_tree(result.credentials, result.root, TOP_CREDENTIALS))
     places = result.places.drop(columns=["credentials", "tenant"])
+    places = places.sort_values("new", ascending=False, kind="stable")  # new ones first
     stdout.print(
         render.highlighted_table(
-            places, "places (new: not seen before exposure)", "new", "bold red"
+            places.head(TOP_PLACES),
+            _shown("places, new first (new: not seen before exposure)", TOP_PLACES, len(places)),
+            "new",
+            "bold red",
         )
     )
     events = result.events.assign(note=_event_notes(result.events))
+    # What a responder reads first: flagged uses and uses from new places, in time order.
+    telling = events["note"].astype(bool) | events["new_place"].astype(bool)
+    ranked = pd.concat([events[telling], events[~telling]]).head(TOP_EVENTS).sort_index()
     columns = ["time", "source", "action", "credential", "relation", "outcome", "client_ip", "note"]
     stdout.print(
         render.highlighted_table(
-            events[columns],
-            "events (red: used after its or a parent's revocation, or after expiry)",
+            ranked[columns],
+            _shown(
+                "events from new places or flagged first (red: used after its or a parent's"
+                " revocation, or after expiry)",
+                TOP_EVENTS,
+                len(events),
+            ),
             "note",
             "bold red",
         )
     )
+    if len(places) > TOP_PLACES or len(events) > TOP_EVENTS or _cut(result.credentials):
+        stderr.print("the table shows the top rows of each part; --format json or csv for all")
+
+
+def _shown(title: str, top: int, total: int) -> str:
+    return title if total <= top else f"{title}: {top} of {total:,}"
+
+
+def _cut(credentials: pd.DataFrame) -> bool:
+    """Whether the tree leaves credentials out (more children under one parent than it shows)."""
+    return bool((credentials["parent"].value_counts() > TOP_CREDENTIALS).any())
 
 
 def exposure_text(result: Trace) -> str:
