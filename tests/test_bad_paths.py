@@ -61,6 +61,7 @@ def bad_invocations(w: dict[str, Path]) -> list[tuple[list[str], int, str]]:
     read_commands = [
         ["stats"],
         ["rejects"],
+        ["credentials"],
         ["sql", "SELECT 1"],
         ["trace", ROOT],
         ["timeline"],
@@ -104,6 +105,9 @@ def bad_invocations(w: dict[str, Path]) -> list[tuple[list[str], int, str]]:
         (["synth", str(w["folder"])], 1, "already holds files"),
         (["synth", str(w["text"])], 1, "already holds files"),
         (["sql", "SELECT * FROM no_such_table", *case], 1, "query failed"),
+        (["credentials", "--since", "2026-13-45", *case], 2, "not a time"),
+        (["trace", "--ip", "not-an-ip", *case], 2, "not an IP address"),
+        (["trace", "--actor", "nobody-at-all", *case], 3, "no credential"),
     ]
     return runs
 

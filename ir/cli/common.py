@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,10 @@ from ir.errors import IrError
 from ir.store import DAMAGE, damaged, first_line
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+EXIT_STATUS = (
+    "Exit status: 0 done; 1 error (the message names the file, record or argument);"
+    " 2 usage error; 3 nothing found; 130 interrupted (Ctrl-C)."
+)
 # What an interrupted command leaves behind, where that needs saying.
 AFTER_INTERRUPT = {
     "ingest": "the case holds the batches finished so far, re-run to complete",
@@ -41,6 +46,19 @@ class Commands(TyperGroup):
     (OSError), DuckDB errors (a damaged case file named as such), and Ctrl-C (130)."""
 
     case: Path | None = None  # the case the running command opened (see `opened`)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        """Every command's help ends with the exit statuses, and lists flags without a type."""
+        command = super().get_command(ctx, name)
+        if command is not None:
+            command.epilog = command.epilog or EXIT_STATUS
+            _plain_flags(command.get_params(ctx))
+        return command
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        _plain_flags(params)
+        return params
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -59,6 +77,13 @@ class Commands(TyperGroup):
             if DAMAGE.search(str(error)):
                 raise fail(damaged(Commands.case or "the case file", error)) from None
             raise fail(f"DuckDB: {first_line(error)}") from None
+
+
+def _plain_flags(params: list[Any]) -> None:
+    """A flag takes no value, so its help shows none (typer's would say `<bool>`)."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
 
 
 def _interrupted(command: str | None) -> typer.Exit:
@@ -80,8 +105,29 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     cls=Commands,
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        sys.stdout.write(f"ir {metadata.version('ir')}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print ir's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """The options every command shares come before the command's name."""
+
+
 # Piped output keeps wide tables readable; a terminal uses its own width.
 stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 stderr = Console(stderr=True, highlight=False)

@@ -64,6 +64,29 @@ def kinds(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
 
 
 @app.command()
+def credentials(
+    case: CasePath = DEFAULT_CASE,
+    fmt: Format = "table",
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind (ir kinds).")] = None,
+    principal: Annotated[
+        str | None, typer.Option("--principal", help="Only principals containing this text.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only those used at or after this time.")
+    ] = None,
+) -> None:
+    """Every credential in the case: kind, principal, first and last use, events, places,
+    revoked or expired.
+
+    Example: ir credentials --kind aws_access_key --since 2026-09-04
+    """
+    check_format(fmt)
+    with opened(case, read_only=True) as opened_case:
+        frame = opened_case.credentials(kind, principal, since)
+    show(frame, fmt, f"{len(frame):,} credentials")
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="A SELECT over the case tables.")],
     case: CasePath = DEFAULT_CASE,

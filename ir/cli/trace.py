@@ -51,13 +51,16 @@ def traced(
     token_file: str | None,
     leaked_at: str | None,
     must_find: bool = True,
+    actor: str | None = None,
+    ip: str | None = None,
 ) -> Trace:
-    """The trace of ids and of a token file's secret (read here, dropped here), all of
-    them; NotFound when no event references them (exit 3), unless not `must_find`."""
-    if not ids and token_file is None:
-        raise fail("give a credential id or --token-file", 2)
+    """The trace of ids, of a token file's secret (read here, dropped here), and of the
+    credentials an actor held or an address used, all of them; NotFound when no event
+    references them (exit 3), unless not `must_find`."""
+    if not ids and token_file is None and actor is None and ip is None:
+        raise fail("give a credential id, --token-file, --actor or --ip", 2)
     token = read_token(token_file) if token_file is not None else None
-    result = case.trace(*(ids or []), token=token, leaked_at=leaked_at)
+    result = case.trace(*(ids or []), token=token, leaked_at=leaked_at, actor=actor, ip=ip)
     del token
     if must_find:
         found(result, case)
@@ -77,6 +80,17 @@ def trace(
         typer.Argument(help="Credential ids, kind:value (a bare AKIA/ASIA key id works)."),
     ] = None,
     token_file: TokenFile = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            help="Also every credential this user held (as logged, or an ARN's last part).",
+        ),
+    ] = None,
+    ip: Annotated[
+        str | None,
+        typer.Option("--ip", help="Also every credential used from this address or CIDR."),
+    ] = None,
     leaked_at: LeakedAt = None,
     case: CasePath = DEFAULT_CASE,
     fmt: Format = "table",
@@ -88,10 +102,11 @@ def trace(
 
     Example: ir trace aws_access_key:AKIAIOSFODNN7EXAMPLE --format json
     Example: ir trace --token-file leaked_token.txt
+    Example: ir trace --ip 203.0.113.0/24
     """
     check_format(fmt)
     with opened(case, read_only=True) as opened_case:
-        result = traced(opened_case, ids, token_file, leaked_at, must_find=fmt == "table")
+        result = traced(opened_case, ids, token_file, leaked_at, fmt == "table", actor=actor, ip=ip)
         if fmt == "json":
             document = result.to_json()
             if not result.found:  # nothing in the case: not even the root's row
