@@ -14,12 +14,16 @@ import pyarrow as pa
 
 import parsers
 from ir.credentials import KINDS
+from ir.formats import CUT_SHORT
 
 STATS_SQL = """
 SELECT e.source, count(DISTINCT e.file_id) AS files, count(*) AS events,
        (SELECT count(DISTINCT c.credential) FROM credential_refs c
           JOIN events x USING (event_key) WHERE x.source = e.source) AS credentials,
        (SELECT count(*) FROM rejects r WHERE r.source = e.source) AS rejected,
+       (SELECT count(DISTINCT r.file_id) FROM rejects r
+          WHERE r.source = e.source AND starts_with(r.reason, $cut_short))
+          AS files_cut_short,
        min(e.time) AS first_event, max(e.time) AS last_event
 FROM events e GROUP BY e.source ORDER BY e.source
 """
@@ -36,8 +40,8 @@ JOIN evidence_files f USING (file_id) ORDER BY f.path, r.record_no
 
 
 def stats(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per source: files, events, credentials, rejects, time span."""
-    return connection.execute(STATS_SQL).fetchdf()
+    """Per source: files, events, credentials, rejects, files cut short, time span."""
+    return connection.execute(STATS_SQL, {"cut_short": CUT_SHORT}).fetchdf()
 
 
 def totals(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:

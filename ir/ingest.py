@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ir.formats import (
+    CUT_SHORT,
     MAX_OBJECT_BYTES,
     SNIFF_BYTES,
     Layout,
@@ -166,6 +167,10 @@ def ingest(
             done += sum(item.bytes for item in batch)
             if progress:
                 progress(done, total)
+    for item in pending:  # read, but nothing of it could be loaded: the file failed
+        report = item.report
+        if report.error is None and report.records and report.rejected == report.records:
+            report.error = f"none of its {report.records} records could be loaded (ir rejects)"
     return reports
 
 
@@ -299,7 +304,7 @@ def _detect(samples: list[dict[str, Any]], available: tuple[Parser, ...]) -> Par
     raise IngestError(
         "records match no known source (known: "
         + ", ".join(p.name for p in available)
-        + "); use --source NAME"
+        + "); use --source NAME, or --mappings FOLDER for a source defined in a mapping file"
     )
 
 
@@ -347,6 +352,9 @@ def _paths(batch: list[_Pending]) -> list[str]:
 
 def _salvaged_records(connection: duckdb.DuckDBPyConnection, item: _Pending) -> str:
     rows = list(salvage(item.path, item.layout))
+    last = rows[-1].reason or "" if rows else ""
+    if last.startswith(CUT_SHORT):
+        item.report.note = last.split("; ")[0]
     table = pa.table(
         {
             "file": pa.array([str(item.path)] * len(rows), pa.string()),

@@ -85,8 +85,17 @@ def test_case_html_is_escaped_and_counts(case: ir.Case) -> None:
         markup
     )
     assert page.rows == [
-        ["source", "files", "events", "credentials", "rejected", "first_event", "last_event"],
-        ["aws_cloudtrail", "1", "4", "2", "0", "2026-09-01T10:00:00Z", "2026-09-03T12:00:00Z"],
+        [
+            "source",
+            "files",
+            "events",
+            "credentials",
+            "rejected",
+            "files_cut_short",
+            "first_event",
+            "last_event",
+        ],
+        ["aws_cloudtrail", "1", "4", "2", "0", "0", "2026-09-01T10:00:00Z", "2026-09-03T12:00:00Z"],
     ]
 
 
