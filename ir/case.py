@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ir import contents, display, evidence, graph, report, timeline
+from ir import contents, display, evidence, graph, pivots, report, timeline
 from ir import ingest as ingesting
 from ir import trace as tracing
 from ir.credentials import fingerprint_ids, normalise_id
-from ir.errors import UsageError
+from ir.errors import NotFound, UsageError
 from ir.playbooks import journal, run
 from ir.playbooks.connectors.base import PlanChoices
 from ir.playbooks.plan import Plan, make_plan
@@ -99,6 +99,10 @@ class Case:
         """Run a query on the case and return a DataFrame (times tz-aware, UTC)."""
         return self.connection.execute(query, parameters or []).fetchdf()
 
+    def sql_head(self, query: str, limit: int = 1000) -> tuple[pd.DataFrame, int]:
+        """The first `limit` rows of a query, and how many rows it gives in all."""
+        return contents.head(self.connection, query, limit)
+
     def ingest(
         self,
         *paths: str | Path,
@@ -117,17 +121,48 @@ class Case:
         *ids: str,
         token: str | None = None,
         leaked_at: str | pd.Timestamp | None = None,
+        actor: str | None = None,
+        ip: str | None = None,
     ) -> Trace:
-        """Trace credential ids (`kind:value`), or a raw `token` by its fingerprint ids.
+        """Trace credential ids (`kind:value`), a raw `token` by its fingerprint ids, every
+        credential an `actor` held and every one used from `ip` (an address or CIDR): the
+        union of all of them, each lineage under its own root.
 
         The raw token stays in this call: only the ids derived from it are kept.
         """
-        query = fingerprint_ids(token) if token is not None else list(ids)
+        fingerprints = fingerprint_ids(token) if token is not None else []
+        held = self._pivot("actor", actor, pivots.held_by)
+        used = self._pivot("ip", ip, pivots.used_from)
+        query = list(dict.fromkeys([*ids, *fingerprints, *held, *used]))
         if not query:
-            raise UsageError("give at least one credential id, or token=")
-        roots = [normalise_id(credential) for credential in query]
+            raise UsageError("give at least one credential id, or token=, actor= or ip=")
+        roots = list(dict.fromkeys(normalise_id(credential) for credential in query))
         result = tracing.trace(self.connection, roots, query=query, leaked_at=utc(leaked_at))
         return Trace(**{f.name: getattr(result, f.name) for f in fields(result)})
+
+    def _pivot(
+        self,
+        name: str,
+        value: str | None,
+        find: Callable[[duckdb.DuckDBPyConnection, str], list[str]],
+    ) -> list[str]:
+        """The credentials a pivot finds; NotFound when it was given and finds none."""
+        if value is None:
+            return []
+        found = find(self.connection, value)
+        if not found:
+            raise NotFound(f"no credential in {self.path} for {name} {value!r}")
+        return found
+
+    def credentials(
+        self,
+        kind: str | None = None,
+        principal: str | None = None,
+        since: str | pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Every credential of the case: kind, principal, first/last seen, events, places,
+        revoked or expired; filtered by kind, a part of the principal, use since a time."""
+        return pivots.credentials(self.connection, kind, principal, since)
 
     def timeline(
         self, since: str | pd.Timestamp | None = None, until: str | pd.Timestamp | None = None

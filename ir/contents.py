@@ -10,7 +10,9 @@ import importlib
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
+from ir.formats import CUT_SHORT
 from parsers import registry
 
 STATS_SQL = """
@@ -18,6 +20,9 @@ SELECT e.source, count(DISTINCT e.file_id) AS files, count(*) AS events,
        (SELECT count(DISTINCT c.credential) FROM credential_refs c
           JOIN events x USING (event_key) WHERE x.source = e.source) AS credentials,
        (SELECT count(*) FROM rejects r WHERE r.source = e.source) AS rejected,
+       (SELECT count(DISTINCT r.file_id) FROM rejects r
+          WHERE r.source = e.source AND starts_with(r.reason, $cut_short))
+          AS files_cut_short,
        min(e.time) AS first_event, max(e.time) AS last_event
 FROM events e GROUP BY e.source ORDER BY e.source
 """
@@ -34,8 +39,8 @@ JOIN evidence_files f USING (file_id) ORDER BY f.path, r.record_no
 
 
 def stats(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per source: files, events, credentials, rejects, time span."""
-    return connection.execute(STATS_SQL).fetchdf()
+    """Per source: files, events, credentials, rejects, files cut short, time span."""
+    return connection.execute(STATS_SQL, {"cut_short": CUT_SHORT}).fetchdf()
 
 
 def totals(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -103,3 +108,20 @@ def _counts(connection: duckdb.DuckDBPyConnection | None, query: str) -> dict[st
 def _module_summary(name: str) -> str:
     doc = (importlib.import_module(f"parsers.{name}").__doc__ or "").strip()
     return doc.splitlines()[0] if doc else ""
+
+
+def head(connection: duckdb.DuckDBPyConnection, query: str, limit: int) -> tuple[pd.DataFrame, int]:
+    """The first `limit` rows of a query and how many rows it gives in all, counted as
+    they stream past: a screenful of `SELECT * FROM events`, not every row in memory."""
+    relation = connection.sql(query)
+    if relation is None:  # a statement that returns no rows
+        return pd.DataFrame(), 0
+    reader = relation.to_arrow_reader(limit)
+    kept: list[pa.RecordBatch] = []
+    total = 0
+    for batch in reader:
+        if total < limit:
+            kept.append(batch)
+        total += batch.num_rows
+    table = pa.Table.from_batches(kept, schema=reader.schema).slice(0, limit)
+    return table.to_pandas(), total

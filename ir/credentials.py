@@ -130,6 +130,14 @@ def split_id(credential: str, kinds: Collection[str] = KIND_NAMES) -> tuple[str,
     `kinds`: the kind names accepted; the sources' own kinds join ir's through
     parsers.registry.kinds()."""
     text = credential.strip()
+    kind, colon, value = text.partition(":")
+    if colon and not value.strip():
+        # The part before the colon is shown only when it is a kind: it may be a secret.
+        where = f"'{kind}:'" if kind in KIND_NAMES else "the colon"
+        raise UnknownCredential(
+            f"not a credential id: the value is empty (nothing after {where}); write kind:value"
+            f" with kind one of {', '.join(sorted(KIND_NAMES))}"
+        )
     match = _CANONICAL.match(text)
     if match and match.group(1) in kinds:
         return match.group(1), match.group(2)

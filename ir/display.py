@@ -28,10 +28,16 @@ MAX_ROWS = 20
 NEW = "#b03a2e"  # never revoked / new place / used after revocation
 REVOKED = "#1e8449"
 MUTED = "#55606e"
-NODE_COLOURS = {"live": "#e67e22", "revoked": "#27ae60", "ancestor": "#95a5a6"}
+NODE_COLOURS = {
+    "live": "#e67e22",
+    "revoked": "#27ae60",
+    "expired": "#5dade2",
+    "ancestor": "#95a5a6",
+}
 NODE_MEANING = {
     "live": "never revoked",
     "revoked": "revoked",
+    "expired": "expired, never revoked",
     "ancestor": "issued the root (outside the lineage)",
 }
 PLACE_COLUMNS = [
@@ -46,7 +52,9 @@ PLACE_COLUMNS = [
     "actors",
 ]
 LATE_COLUMNS = ["time", "credential", "action", "outcome", "client_ip", "place", "why"]
-NO_LATE = "No traced credential was used after its own or an ancestor's revocation."
+NO_LATE = (
+    "No traced credential was used after its own or an ancestor's revocation, or after it expired."
+)
 HINT = (
     f"<p style='color:{MUTED}'>DataFrames: <code>.credentials</code>, <code>.events</code>, "
     "<code>.places</code>, <code>.ancestors</code>, <code>.timeline()</code>; the graph: "
@@ -89,6 +97,7 @@ def trace_html(trace: Trace) -> str:
             title,
             table_html(pd.DataFrame(model["summary"]), header=False),
             "<h5>Lineage</h5>",
+            _ancestors_html(trace.ancestors),
             _lineage_html(model["lineage"]),
             "<h5>Places</h5>",
             table_html(pd.DataFrame(model["places"], columns=PLACE_COLUMNS)),
@@ -194,7 +203,9 @@ def layered_positions(graph: nx.DiGraph, root: str) -> dict[str, tuple[float, fl
 def _role(graph: nx.DiGraph, node: str, lineage: set[str]) -> str:
     if node not in lineage:
         return "ancestor"
-    return "live" if pd.isna(graph.nodes[node].get("revoked_at")) else "revoked"
+    if not pd.isna(graph.nodes[node].get("revoked_at")):
+        return "revoked"
+    return "expired" if graph.nodes[node].get("expired") else "live"
 
 
 def _node_label(attributes: dict[str, Any], node: str) -> str:
@@ -224,6 +235,15 @@ def _lineage_html(lineage: list[dict[str, Any]]) -> str:
     more = len(lineage) - MAX_ROWS * 2
     tail = f"<p style='color:{MUTED}'>… {more} more credentials</p>" if more > 0 else ""
     return "<ul style='list-style:none;padding-left:0'>" + "".join(items) + "</ul>" + tail
+
+
+def _ancestors_html(ancestors: pd.DataFrame) -> str:
+    """What issued the traced roots (not traced themselves), when there is any."""
+    if ancestors.empty:
+        return ""
+    return f"<p style='color:{MUTED}'>Issued by (ancestors: context, not traced)</p>" + table_html(
+        ancestors[list(report.ANCESTOR_COLUMNS)]
+    )
 
 
 def _flagged(count: Any, noun: str) -> str:

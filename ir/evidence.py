@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ir.errors import IrError, NotFound
+from ir.errors import IrError, NotFound, UsageError
 from ir.formats import READ_ERRORS, Layout, reader_sql, salvage, sha256_file
 from ir.store import LEGACY_HASH_PREFIX
 from parsers import registry
@@ -139,6 +139,8 @@ def _resolve(connection: duckdb.DuckDBPyConnection, event: str) -> _Pointer:
             [source, event_id],
         ).fetchone()
     path, hash_sign, number = event.rpartition("#")
+    if row is None and hash_sign and number.isdigit() and int(number) < 1:
+        raise UsageError(f"{event}: record numbers start at 1 (the first record is #1)")
     if row is None and hash_sign and number.isdigit():
         file_id = _file_id(connection, path)
         if file_id is not None:

@@ -30,6 +30,8 @@ class ExportError(IrError):
 
 def export_parquet(connection: duckdb.DuckDBPyConnection, out: Path) -> dict[str, int]:
     """Write every table under `out/<table>/`; returns rows written per table."""
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out}: a file, not a folder; export into a new folder")
     if out.exists() and any(out.iterdir()):
         raise ExportError(f"{out}: not empty; export into a new folder")
     out.mkdir(parents=True, exist_ok=True)

@@ -239,11 +239,31 @@ class Salvaged:
     reason: str | None = None
 
 
+CUT_SHORT = "the file is cut short"
+
+
 def salvage(path: Path, layout: Layout) -> Iterator[Salvaged]:
-    """Read what can be read from a file DuckDB refused, record by record."""
-    for found in _scan(_read_tolerant(path), layout):
+    """Read what can be read from a file DuckDB refused, record by record. A gz file cut
+    short says so in its last record's reason (or in one more reject, when the cut fell
+    between records): the records after it are lost, which one bad record would hide."""
+    text, cut = _read_tolerant(path)
+    last: Salvaged | None = None
+    for found in _scan(text, layout):
+        if last is not None:
+            yield last
         record = None if found.reason else found.text or json.dumps(found.value, ensure_ascii=False)
-        yield Salvaged(found.doc_no, found.elem_no, record, found.reason)
+        last = Salvaged(found.doc_no, found.elem_no, record, found.reason)
+    if cut is None:
+        if last is not None:
+            yield last
+        return
+    why = f"{CUT_SHORT} ({cut}): whatever followed is lost"
+    if last is not None and last.reason is not None:
+        yield Salvaged(last.doc_no, last.elem_no, None, f"{why}; this record is incomplete")
+        return
+    if last is not None:
+        yield last
+    yield Salvaged((last.doc_no if last else 0) + 1, 1, None, why)
 
 
 @dataclass(frozen=True)
@@ -408,31 +428,37 @@ def _skip(text: str, position: int, characters: str) -> int:
     return position
 
 
-def _read_tolerant(path: Path) -> str:
-    """File text; a truncated gz yields what decompressed, invalid UTF-8 is replaced."""
+def _read_tolerant(path: Path) -> tuple[str, str | None]:
+    """File text (a truncated gz yields what decompressed, invalid UTF-8 is replaced) and
+    why the gzip data broke off, if it did."""
     with path.open("rb") as handle:
         compressed = handle.read(2) == b"\x1f\x8b"
-    raw = _gunzip_tolerant(path) if compressed else path.read_bytes()
-    return raw.decode("utf-8", errors="replace")
+    raw, cut = _gunzip_tolerant(path) if compressed else (path.read_bytes(), None)
+    return raw.decode("utf-8", errors="replace"), cut
 
 
-def _gunzip_tolerant(path: Path) -> bytes:
-    """Every gzip member (streamed logs concatenate them) up to where the data breaks off.
+def _gunzip_tolerant(path: Path) -> tuple[bytes, str | None]:
+    """Every gzip member (streamed logs concatenate them) up to where the data breaks off,
+    and why it broke off (None: it did not).
 
     Fed piece by piece so that a truncated or corrupt end loses nothing before it.
     """
     chunks: list[bytes] = []
     decompressor = zlib.decompressobj(wbits=31)
+    started = False  # inside a member whose end has not come yet
     with path.open("rb") as handle:
         while piece := handle.read(1 << 16):
             while piece:
+                started = True
                 try:
                     chunks.append(decompressor.decompress(piece))
                 except zlib.error:
-                    return b"".join(chunks)
+                    return b"".join(chunks), "its gzip data is corrupt"
                 if not decompressor.eof:
                     break
                 # A member ended: the rest of this piece starts the next one.
                 piece = decompressor.unused_data.lstrip(b"\x00")
                 decompressor = zlib.decompressobj(wbits=31)
-    return b"".join(chunks)
+                started = False
+    ended_early = started and not decompressor.eof
+    return b"".join(chunks), "its gzip data ends early" if ended_early else None

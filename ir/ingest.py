@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 from ir.formats import (
+    CUT_SHORT,
     MAX_OBJECT_BYTES,
     READ_ERRORS,
     SNIFF_BYTES,
@@ -79,6 +81,44 @@ class _Pending:
     file_id: int = 0
 
 
+SUMMARY_COLUMNS = [
+    "source",
+    "files",
+    "already_in_case",
+    "records",
+    "loaded",
+    "duplicates",
+    "rejected",
+    "failed",
+]
+
+
+def summary(reports: list[FileReport]) -> pd.DataFrame:
+    """Per source (`unrecognised`: files no source matched; `ignored`: by an .irignore):
+    files, those already in the case, records, loaded, duplicates, rejected, files that
+    could not be read."""
+    rows = pd.DataFrame(
+        {
+            "source": [r.source or ("unrecognised" if r.error else "ignored") for r in reports],
+            "files": 1,
+            "already_in_case": [int(r.skipped and r.source is not None) for r in reports],
+            "records": [r.records for r in reports],
+            "loaded": [r.loaded for r in reports],
+            "duplicates": [r.duplicates for r in reports],
+            "rejected": [r.rejected for r in reports],
+            "failed": [int(r.error is not None) for r in reports],
+        }
+    )
+    if rows.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    return rows.groupby("source", sort=True).sum().reset_index()[SUMMARY_COLUMNS]
+
+
+def with_problems(reports: list[FileReport]) -> list[FileReport]:
+    """The files a responder must look at: not read, or with rejected records."""
+    return [r for r in reports if r.error or r.rejected]
+
+
 class IngestError(ValueError):
     """A file that cannot be ingested at all; names the file and the reason."""
 
@@ -126,11 +166,15 @@ def ingest(
             done += sum(item.bytes for item in batch)
             if progress:
                 progress(done, total)
+    for item in pending:  # read, but nothing of it could be loaded: the file failed
+        report = item.report
+        if report.error is None and report.records and report.rejected == report.records:
+            report.error = f"none of its {report.records} records could be loaded (ir rejects)"
     return reports
 
 
 def _examine_all(
-    paths: list[Path], known: set[str], override: Parser | None, available: Registry
+    paths: list[Path], known: dict[str, str], override: Parser | None, available: Registry
 ) -> dict[Path, tuple[FileReport, _Pending | None]]:
     """Hash (and sniff) the files on every core: hashlib lets go of the GIL while it hashes,
     and on a re-ingest of 22,000 files hashing is all the work there is."""
@@ -193,21 +237,21 @@ def _ignore_rules(root: Path) -> list[tuple[Path, Callable[[Path], bool]]]:
     return rules
 
 
-def _known_hashes(store: Store) -> set[str]:
-    return {
-        row[0] for row in store.connection.execute("SELECT sha256 FROM evidence_files").fetchall()
-    }
+def _known_hashes(store: Store) -> dict[str, str]:
+    """The files already in the case, by SHA-256, with the source each was read as."""
+    rows = store.connection.execute("SELECT sha256, source FROM evidence_files").fetchall()
+    return dict(rows)
 
 
 def _prepare_file(
-    path: Path, known: set[str], override: Parser | None, available: Registry
+    path: Path, known: dict[str, str], override: Parser | None, available: Registry
 ) -> tuple[FileReport, _Pending | None]:
     name = str(path)
     if not path.is_file():
         return FileReport(name, None, None, error="no such file"), None
     digest, size = sha256_file(path)
     if digest in known:
-        return FileReport(name, digest, None, skipped=True), None
+        return FileReport(name, digest, known[digest], skipped=True), None
     try:
         layout, samples = _sample(path)
         parser = override or _detect(samples, available)
@@ -237,7 +281,8 @@ def _detect(samples: list[dict[str, Any]], available: Registry) -> Parser:
     if not samples:
         raise IngestError("no complete JSON record or CSV row at the start of the file")
     raise IngestError(
-        f"records match no known source (known: {', '.join(available.names)}); use --source NAME"
+        f"records match no known source (known: {', '.join(available.names)}); use --source"
+        " NAME, or --mappings FOLDER for a source defined in a mapping file"
     )
 
 
@@ -285,6 +330,9 @@ def _paths(batch: list[_Pending]) -> list[str]:
 
 def _salvaged_records(connection: duckdb.DuckDBPyConnection, item: _Pending) -> str:
     rows = list(salvage(item.path, item.layout))
+    last = rows[-1].reason or "" if rows else ""
+    if last.startswith(CUT_SHORT):
+        item.report.note = last.split("; ")[0]
     table = pa.table(
         {
             "file": pa.array([str(item.path)] * len(rows), pa.string()),
@@ -481,7 +529,8 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
     connection.execute(
         """
         INSERT INTO credential_refs
-        SELECT DISTINCT event_key, ref.credential, ref.kind, ref.relation, ref.parent, ref.via, ref.principal
+        SELECT DISTINCT event_key, ref.credential, ref.kind, ref.relation, ref.parent, ref.via,
+               ref.principal, ref.expires_at
         FROM (SELECT event_key, unnest(refs) AS ref FROM ir_new)
         """
     )

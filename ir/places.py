@@ -15,6 +15,10 @@ import ipaddress
 import duckdb
 import pandas as pd
 
+from ir.errors import UsageError
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 PLACE_KEY = ["source", "tenant", "client_ip", "user_agent"]
 PLACE_COLUMNS = [
     "source",
@@ -63,6 +67,34 @@ def network(ip: str | None, asn: str | None = None) -> str | None:
         address = address.ipv4_mapped
     prefix = IPV4_PREFIX if address.version == 4 else IPV6_PREFIX
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def parse_network(text: str) -> Network:
+    """An address or a CIDR network as the user typed it (host bits allowed: 203.0.113.7/24
+    is 203.0.113.0/24); anything else is a UsageError naming it."""
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise UsageError(
+            f"not an IP address or network: {text!r} (write e.g. 203.0.113.66,"
+            " 203.0.113.0/24 or 2001:db8::/48)"
+        ) from None
+
+
+def addresses_in(addresses: list[str], network: Network) -> list[str]:
+    """The logged addresses (as logged) inside `network`; an IPv4-mapped IPv6 address
+    counts as IPv4, a hostname or placeholder as none."""
+    inside = []
+    for text in addresses:
+        try:
+            address = ipaddress.ip_address(str(text).strip().split("%")[0])
+        except ValueError:
+            continue
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if address.version == network.version and address in network:
+            inside.append(text)
+    return inside
 
 
 def places(

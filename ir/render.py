@@ -169,24 +169,31 @@ def frame_text(frame: pd.DataFrame, fmt: str, raw: bool = False) -> str:
     return to_csv(rows, [str(c) for c in frame.columns], raw=raw)
 
 
-def lineage_tree(credentials: pd.DataFrame, root: str) -> Tree:
-    """The traced lineage as a tree: each credential under the one that issued it."""
+def lineage_tree(credentials: pd.DataFrame, root: str, top: int | None = None) -> Tree:
+    """The traced lineage as a tree: each credential under the one that issued it, each
+    traced root (no parent in the trace) a lineage of its own, `root` first; at most
+    `top` children under one parent, then how many more."""
     rows = {row["id"]: row for row in records(credentials)}
     children: dict[str | None, list[str]] = {}
     for credential, row in rows.items():
         children.setdefault(row["parent"], []).append(credential)
-    tree = Tree(_node_label(rows[root]) if root in rows else Text(printable(root)))
+    tops = [c for c in dict.fromkeys([root, *children.get(None, [])]) if c in rows]
+    tops = [c for c in tops if rows[c]["parent"] is None]
 
     def grow(branch: Tree, credential: str, seen: set[str]) -> None:
-        for child in children.get(credential, []):
-            if child in seen:
-                continue
+        below = [c for c in children.get(credential, []) if c not in seen]
+        for child in below[:top]:
             grow(branch.add(_node_label(rows[child])), child, seen | {child})
+        if top is not None and len(below) > top:
+            branch.add(Text(f"… {len(below) - top} more", style="dim"))
 
-    grow(tree, root, {root})
-    for orphan_root in children.get(None, []):
-        if orphan_root != root:
-            grow(tree.add(_node_label(rows[orphan_root])), orphan_root, {orphan_root})
+    if len(tops) == 1:
+        tree = Tree(_node_label(rows[tops[0]]))
+        grow(tree, tops[0], {tops[0]})
+        return tree
+    tree = Tree(Text(f"{len(tops)} traced lineages", style="bold"))
+    for start in tops:
+        grow(tree.add(_node_label(rows[start])), start, {start})
     return tree
 
 
@@ -200,8 +207,18 @@ def _node_label(row: Mapping[str, Any]) -> Text:
     label.append(f"  {row['events']} events, {row['first_seen']} … {row['last_seen']}", style="dim")
     if row.get("revoked_at"):
         label.append(f"  revoked {row['revoked_at']}", style="green")
+    elif row.get("expired"):
+        label.append(f"  expired {row['expires_at']}", style="green")
     else:
         label.append("  never revoked", style="yellow")
+    if row.get("revoked_ancestor") and not row.get("revoked_at"):
+        label.append(
+            f", outlived the revocation of {printable(str(row['revoked_ancestor']))}"
+            f" at {row['revoked_ancestor_at']}",
+            style="bold red",
+        )
+    if row.get("expires_at") and not row.get("expired") and not row.get("revoked_at"):
+        label.append(f", expires {row['expires_at']}", style="yellow")
     return label
 
 

@@ -35,6 +35,7 @@ FORMATS = ("md", "html")
 PLOT_ID = "timeline-plot"
 PLOT_BACKGROUND = "#eef3fb"  # distinctive: the screenshot test looks for the plot area by it
 NONE = "—"
+ANCESTOR_COLUMNS = ["id", "parent", "relation_to_parent", "time", "parent_revoked_at"]
 # (anchor, title, the NIST SP 800-61 question the section answers)
 SECTIONS = (
     (
@@ -128,12 +129,19 @@ def model(trace: Trace) -> dict[str, Any]:
         "summary": _summary(trace, rows, first, malicious),
         "revocations": _revocations(trace, first),
         "lineage": _lineage(trace.credentials, trace.root),
-        "ancestors": _table(trace.ancestors, ["id", "parent", "relation_to_parent", "time"]),
+        "ancestors": _table(trace.ancestors, ANCESTOR_COLUMNS),
         "places": _places(trace.places, events),
         "actions": _actions(trace.credentials, events),
         "after_revocation": _after_revocation(trace.credentials, events),
-        "remaining": _remaining(trace.credentials),
+        "remaining": _remaining(trace.credentials, events),
     }
+
+
+def exposure(trace: Trace) -> str:
+    """The exposure time, with how it was derived when it was assumed, not given."""
+    if trace.leaked_at_assumed:
+        return f"{_cell(trace.leaked_at)} ({trace.exposure_basis})"
+    return _cell(trace.leaked_at)
 
 
 def _environment(fmt: str) -> Environment:
@@ -154,13 +162,15 @@ def _summary(
     credentials = trace.credentials
     root = credentials[credentials["id"] == trace.root]
     never = credentials[credentials["revoked_at"].isna()]
+    expired = int(never["expired"].astype(bool).sum())
     failures = int((rows["outcome"] == "failure").sum())
+    late_expiry = int(trace.events["after_expiry"].astype(bool).sum())
     first_time = None if first is None else first["datetime"]
     return [
         ("Leaked credential (root)", trace.root),
         ("Principal", _cell(root["principal"].iloc[0] if not root.empty else None)),
         ("Traced as", ", ".join(trace.query)),
-        ("Exposure time", _cell(trace.leaked_at)),
+        ("Exposure time", exposure(trace)),
         (
             "First malicious use (first event from a new place)",
             NONE if first is None else f"{_cell(first_time)}: {first['message']}",
@@ -186,9 +196,14 @@ def _summary(
         (
             "Uses after revocation",
             f"{int(rows['after_revocation'].astype(bool).sum())} of a revoked credential, "
-            f"{int(_only_ancestor(rows).sum())} of one whose parent was revoked",
+            f"{int(_only_ancestor(rows).sum())} of one whose parent was revoked"
+            + (f", {late_expiry} after the credential expired" if late_expiry else ""),
         ),
-        ("Credentials never revoked", f"{len(never)} of {len(credentials)}"),
+        (
+            "Credentials never revoked",
+            f"{len(never)} of {len(credentials)}"
+            + (f" ({expired} of them expired)" if expired else ""),
+        ),
     ]
 
 
@@ -245,8 +260,9 @@ def _lineage(credentials: pd.DataFrame, root: str) -> list[dict[str, Any]]:
             "events": str(rows[credential]["events"]),
             "first_seen": _cell(rows[credential]["first_seen"]),
             "last_seen": _cell(rows[credential]["last_seen"]),
-            "status": _status(rows[credential]["revoked_at"]),
-            "revoked": rows[credential]["revoked_at"] is not None,
+            "status": _status(rows[credential]),
+            "revoked": rows[credential]["revoked_at"] is not None
+            or bool(rows[credential]["expired"]),
         }
         for credential, depth in order
     ]
@@ -294,6 +310,7 @@ def _actions(credentials: pd.DataFrame, events: pd.DataFrame) -> list[dict[str, 
                 "first": _cell(group["time"].min()),
                 "last": _cell(group["time"].max()),
                 "from": _joined(group["client_ip"].dropna().unique()),
+                "from_ips": [str(ip) for ip in group["client_ip"].dropna().unique()],
             }
             for (action, outcome), group in groups
         ]
@@ -312,9 +329,13 @@ def _actions(credentials: pd.DataFrame, events: pd.DataFrame) -> list[dict[str, 
 
 
 def _after_revocation(credentials: pd.DataFrame, events: pd.DataFrame) -> list[dict[str, str]]:
-    """Uses of a revoked credential, or of one that outlived a revoked ancestor."""
-    late = events[events["after_revocation"] | events["after_ancestor_revocation"]]
+    """Uses of a revoked credential, of one that outlived a revoked ancestor, or of one
+    past the expiry its issuance logged."""
+    late = events[
+        events["after_revocation"] | events["after_ancestor_revocation"] | events["after_expiry"]
+    ]
     revoked_at = dict(zip(credentials["id"], credentials["revoked_at"], strict=True))
+    expires_at = dict(zip(credentials["id"], credentials["expires_at"], strict=True))
     notes = _ancestor_notes(credentials)
     return [
         {
@@ -326,25 +347,31 @@ def _after_revocation(credentials: pd.DataFrame, events: pd.DataFrame) -> list[d
             "place": "new" if row["new_place"] else "known",
             "why": f"revoked {_cell(revoked_at.get(row['credential']))}"
             if row["after_revocation"]
-            else notes[row["credential"]],
+            else notes[row["credential"]]
+            if row["after_ancestor_revocation"]
+            else f"expired {_cell(expires_at.get(row['credential']))}",
         }
         for row in _records(late)
     ]
 
 
-def _remaining(credentials: pd.DataFrame) -> list[dict[str, str]]:
-    """Credentials in the lineage with no revocation logged: the access that may still work."""
+def _remaining(credentials: pd.DataFrame, events: pd.DataFrame) -> list[dict[str, str]]:
+    """Credentials in the lineage with no revocation logged and not expired (unless used
+    after their expiry): the access that may still work."""
     notes = _ancestor_notes(credentials)
+    used_late = set(events.loc[events["after_expiry"].astype(bool), "credential"])
     return [
         {
             "credential": row["id"],
             "principal": _cell(row["principal"]),
             "parent": _cell(row["parent"]),
             "last_seen": _cell(row["last_seen"]),
-            "note": notes[row["id"]] or "no revocation logged for it or its parents",
+            "note": f"used after its expiry at {_cell(row['expires_at'])}"
+            if row["id"] in used_late
+            else notes[row["id"]] or "no revocation logged for it or its parents",
         }
         for row in _records(credentials)
-        if row["revoked_at"] is None
+        if row["revoked_at"] is None and (not row["expired"] or row["id"] in used_late)
     ]
 
 
@@ -407,7 +434,7 @@ def _figure_html(trace: Trace) -> str:
 
 def _categories(events: pd.DataFrame) -> Iterable[tuple[str, str, str, pd.DataFrame]]:
     used = events["relation"] == "used"
-    late = events["after_revocation"] | events["after_ancestor_revocation"]
+    late = events["after_revocation"] | events["after_ancestor_revocation"] | events["after_expiry"]
     failed = events["outcome"] == "failure"
     new = events["new_place"]
     yield "known place", "#7f8c8d", "circle", events[used & ~new & ~late & ~failed]
@@ -458,8 +485,15 @@ def _joined(values: Any) -> str:
     return ", ".join(items) if items else NONE
 
 
-def _status(revoked_at: Any) -> str:
-    return "never revoked" if _missing(revoked_at) else f"revoked {_cell(revoked_at)}"
+def _status(credential: Mapping[str, Any]) -> str:
+    """revoked T, expired T, or never revoked (saying when it will expire, if logged)."""
+    if not _missing(credential["revoked_at"]):
+        return f"revoked {_cell(credential['revoked_at'])}"
+    if credential["expired"]:
+        return f"expired {_cell(credential['expires_at'])}"
+    if not _missing(credential["expires_at"]):
+        return f"never revoked, expires {_cell(credential['expires_at'])}"
+    return "never revoked"
 
 
 def _only_ancestor(rows: pd.DataFrame) -> pd.Series:

@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS credential_refs (
     relation   VARCHAR NOT NULL,        -- used | issued | revoked
     parent     VARCHAR,                 -- for issued: the credential that minted it
     via        VARCHAR,                 -- for issued: how (AssumeRole, CreateAccessKey, ...)
-    principal  VARCHAR                  -- whom the credential belongs to, as logged
+    principal  VARCHAR,                 -- whom the credential belongs to, as logged
+    expires_at TIMESTAMPTZ              -- for issued: when it stops working, where logged
 );
 
 -- What an event acted on (impact, contract §9). Parsers fill it as they learn to.

@@ -20,7 +20,7 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
@@ -84,6 +84,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         4,
         "playbook journal: plan, provider, action, target, credentials, step",
         JOURNAL_STEP_COLUMNS,
+    ),
+    Migration(
+        5,
+        "when issued credentials expire, where the vendor logs it",
+        "ALTER TABLE credential_refs ADD COLUMN IF NOT EXISTS expires_at TIMESTAMPTZ",
     ),
 )
 
@@ -179,7 +184,7 @@ def _lock_holder(error: duckdb.Error) -> str:
 
 def damaged(path: Path | str, error: BaseException) -> str:
     """The one-line message for a case file DuckDB cannot read."""
-    first = _first_line(error)
+    first = first_line(error)
     if DAMAGE.search(first):
         return (
             f"{path}: the case file is damaged or not a DuckDB database ({first}); restore it"
@@ -188,7 +193,8 @@ def damaged(path: Path | str, error: BaseException) -> str:
     return f"{path}: cannot open the case file ({first})"
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """The first line of an error message (DuckDB adds context lines below)."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
@@ -257,7 +263,7 @@ def _migrate(store: Store, version: int) -> None:
         connection.execute("ROLLBACK")
         raise CaseError(
             f"{store.path}: could not migrate the case from schema {version} to"
-            f" {SCHEMA_VERSION} (step {step.version}, {step.why}: {_first_line(error)});"
+            f" {SCHEMA_VERSION} (step {step.version}, {step.why}: {first_line(error)});"
             " the file is unchanged"
         ) from None
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ir.errors import UsageError
 from ir.render import neutralise
-from ir.times import Time, utc
+from ir.times import Time, window
 
 if TYPE_CHECKING:
     import duckdb
@@ -110,7 +110,7 @@ ORDER BY r.time, r.source, r.source_event_id, r.credential, r.relation
 
 def from_trace(trace: Trace, since: Time = None, until: Time = None) -> pd.DataFrame:
     """The traced events, one row per event; `new_place` as the trace's places say."""
-    events = _window(trace.events, utc(since), utc(until))
+    events = _window(trace.events, *window(since, until))
     principals = dict(zip(trace.credentials["id"], trace.credentials["principal"], strict=True))
     return _rows(events, principals)
 
@@ -119,7 +119,7 @@ def from_case(
     connection: duckdb.DuckDBPyConnection, since: Time = None, until: Time = None
 ) -> pd.DataFrame:
     """Every event of the case in [since, until), whether or not it names a credential."""
-    start, end = utc(since), utc(until)
+    start, end = window(since, until)
     refs = connection.execute(_CASE_SQL, [start, start, end, end]).fetchdf()
     issued = refs[refs["relation"] == "issued"]
     principals = dict(zip(issued["credential"], issued["principal"], strict=True))

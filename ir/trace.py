@@ -7,8 +7,16 @@ the places those events came from, marked `new` when neither the traced
 credentials nor the same actor had used that IP before the exposure time.
 Extensions: `after_revocation` on events that used a credential while it was
 revoked, `after_ancestor_revocation` on uses of a credential that outlived the
-revocation of one it derives from, and `ancestors`, what issued the root, as
-context outside the closure.
+revocation of one it derives from (an ancestor above the traced roots included),
+`after_expiry` on uses after the expiry its issuance logged (`expires_at`, and
+`expired` as of the trace: an expired credential is not remaining exposure), and
+`ancestors`, what issued the roots, as context outside the closure.
+
+Exposure: a credential is exposed no later than the credential it derives from,
+so without a given time the trace assumes the end of the first 24 hours of the
+earliest recorded use among the roots and their ancestors, and says so
+(`leaked_at_assumed`, `exposure_basis`): a key the attacker minted, traced on its
+own, is judged against its lineage's exposure, not against its own first use.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ EVENT_COLUMNS = [
     "evidence",
     "after_revocation",
     "after_ancestor_revocation",
+    "after_expiry",
     "error",
     "tenant",
     "country",
@@ -58,18 +67,30 @@ CREDENTIAL_COLUMNS = [
     "last_seen",
     "events",
     "revoked_at",
+    "expires_at",
+    "expired",
     "depth",
     "parents",
     "revoked_ancestor",
     "revoked_ancestor_at",
 ]
-ANCESTOR_COLUMNS = ["id", "parent", "relation_to_parent", "source", "source_event_id", "time"]
+ANCESTOR_COLUMNS = [
+    "id",
+    "parent",
+    "relation_to_parent",
+    "source",
+    "source_event_id",
+    "time",
+    "parent_principal",
+    "parent_first_seen",
+    "parent_revoked_at",
+]
 
 # A credential's refs, then their events, then those events' evidence files: three
 # lookups by index (tests/test_query_plans.py). Joined in one statement, DuckDB read
 # every event whenever the refs were few or none.
 _REFS_SQL = """
-SELECT credential, relation, via, kind, principal, event_key FROM credential_refs
+SELECT credential, relation, via, kind, principal, expires_at, event_key FROM credential_refs
 WHERE credential IN (SELECT unnest(?::VARCHAR[]))
 """
 _EVENTS_SQL = """
@@ -83,6 +104,7 @@ _FILES_SQL = "SELECT file_id, path, sha256 FROM evidence_files WHERE file_id IN 
 _REFS_COLUMNS = [c for c in EVENT_COLUMNS if not c.startswith("after_") and c != "new_place"] + [
     "kind",
     "principal",
+    "expires_at",
     "event_key",
 ]
 _REFS_ORDER = ["time", "source", "source_event_id", "credential", "relation"]
@@ -111,6 +133,8 @@ class Trace:
     query: list[str]
     root: str
     leaked_at: pd.Timestamp | None
+    leaked_at_assumed: bool
+    exposure_basis: str
     credentials: pd.DataFrame
     events: pd.DataFrame
     places: pd.DataFrame
@@ -127,6 +151,8 @@ class Trace:
             "query": list(self.query),
             "root": self.root,
             "leaked_at": render.iso(self.leaked_at),
+            "leaked_at_assumed": self.leaked_at_assumed,
+            "exposure_basis": self.exposure_basis,
             "credentials": render.records(self.credentials),
             "events": render.records(self.events),
             "places": render.records(self.places),
@@ -143,24 +169,29 @@ def trace(
     """Trace `roots` (canonical ids); `query` is what the user asked for, as shown back."""
     edges = descendant_edges(connection, roots)
     closure = list(dict.fromkeys([*roots, *edges["credential"]]))
-    refs = _refs(connection, closure)
-    refs = _flag_after_revocation(_with_principal_revocations(connection, refs))
+    refs = _flag_after_revocation(_revocations_added(connection, _refs(connection, closure)))
     referenced = [r for r in roots if r in set(refs["credential"])]
     root = referenced[0] if referenced else roots[0]
-    exposure = leaked_at if leaked_at is not None else _default_exposure(refs, root)
-    credentials = _with_revoked_ancestors(_credentials(closure, roots, edges, refs))
-    refs = _flag_after_ancestor_revocation(refs, credentials)
-    ancestors = _ancestors(ancestor_edges(connection, roots))
+    above = ancestor_edges(connection, roots)
+    above = above[~above["parent"].isin(closure)]
+    above_refs = _revocations_added(connection, _refs(connection, sorted(set(above["parent"]))))
+    exposure = _exposure(leaked_at, roots, refs, above_refs)
+    credentials = _credentials(closure, roots, edges, refs)
+    credentials = _with_revoked_ancestors(credentials, above, _revocation_times(above_refs))
+    refs = _flag_after_expiry(_flag_after_ancestor_revocation(refs, credentials), credentials)
+    ancestors = _ancestors(above, above_refs)
     graph = build_graph(
         pd.concat([edges, _as_edges(ancestors)], ignore_index=True),
         credentials.drop(columns="parents"),
     )
-    place_rows = places.places(connection, refs, exposure)
+    place_rows = places.places(connection, refs, exposure.at)
     refs = refs.assign(new_place=places.from_new_place(refs, place_rows))
     return Trace(
         query=query or list(roots),
         root=root,
-        leaked_at=exposure,
+        leaked_at=exposure.at,
+        leaked_at_assumed=exposure.assumed,
+        exposure_basis=exposure.basis,
         credentials=credentials,
         events=refs.reindex(columns=EVENT_COLUMNS),
         places=place_rows,
@@ -171,7 +202,9 @@ def trace(
 
 def _refs(connection: duckdb.DuckDBPyConnection, credentials: list[str]) -> pd.DataFrame:
     """Every ref of `credentials` with its event and evidence pointer, in time order."""
-    refs = connection.execute(_REFS_SQL, [credentials]).fetchdf()
+    refs = connection.execute(
+        _REFS_SQL if credentials else f"SELECT * FROM ({_REFS_SQL}) LIMIT 0", [credentials]
+    ).fetchdf()
     joined = refs.merge(_events(connection, refs["event_key"]), on="event_key")
     return joined[_REFS_COLUMNS].sort_values(_REFS_ORDER, ignore_index=True)
 
@@ -207,9 +240,7 @@ def _looked_up(connection: duckdb.DuckDBPyConnection, sql: str, keys: pd.Series)
     ).fetchdf()
 
 
-def _with_principal_revocations(
-    connection: duckdb.DuckDBPyConnection, refs: pd.DataFrame
-) -> pd.DataFrame:
+def _revocations_added(connection: duckdb.DuckDBPyConnection, refs: pd.DataFrame) -> pd.DataFrame:
     """Add a `revoked` row where a user-wide revocation ended a traced credential issued before it."""
     held = refs.dropna(subset=["principal"])
     held = held[held["kind"].isin(_COVERED_KINDS)][
@@ -229,7 +260,7 @@ def _with_principal_revocations(
     )
     rows = rows[rows["time"] > rows["first_seen"]]
     rows = rows.assign(via=rows["via"].fillna(rows["action"]) + " (user-wide)")
-    rows = rows.drop(columns=["principal_id", "first_seen"])
+    rows = rows.drop(columns=["principal_id", "first_seen"]).assign(expires_at=pd.NaT)
     combined = pd.concat([refs, rows[refs.columns]], ignore_index=True)
     return combined.sort_values(
         ["time", "source", "source_event_id", "credential", "relation"]
@@ -271,21 +302,43 @@ def _flag_after_ancestor_revocation(refs: pd.DataFrame, credentials: pd.DataFram
     return refs
 
 
-def _with_revoked_ancestors(credentials: pd.DataFrame) -> pd.DataFrame:
-    """Per credential, its earliest-revoked ancestor in the lineage and when: the one walk
-    up the parents that the flags, the report and the display all read."""
-    parent = dict(zip(credentials["id"], credentials["parent"], strict=True))
+def _flag_after_expiry(refs: pd.DataFrame, credentials: pd.DataFrame) -> pd.DataFrame:
+    """Mark uses of a credential after the expiry its issuance logged: a key that should
+    have stopped working did not (a clock, a re-issue the logs missed, or a forgery)."""
+    expiry = dict(zip(credentials["id"], credentials["expires_at"], strict=True))
+    limit = pd.to_datetime(refs["credential"].map(expiry), utc=True)
+    return refs.assign(
+        after_expiry=(refs["relation"] == "used") & limit.notna() & (refs["time"] > limit)
+    )
+
+
+def _with_revoked_ancestors(
+    credentials: pd.DataFrame, above: pd.DataFrame, above_revoked: dict[str, pd.Timestamp]
+) -> pd.DataFrame:
+    """Per credential, its earliest-revoked ancestor and when: the one walk up the parents
+    (through the ancestors above the roots too) that the flags, the report and the
+    display all read."""
+    parent: dict[str, Any] = dict(_first_parents(above))
+    parent.update(
+        (c, p)
+        for c, p in zip(credentials["id"], credentials["parent"], strict=True)
+        if isinstance(p, str) or c not in parent
+    )
     revoked = {
         k: v
         for k, v in zip(credentials["id"], credentials["revoked_at"], strict=True)
         if not pd.isna(v)
-    }
+    } | above_revoked
+    expiry = dict(zip(credentials["id"], credentials["expires_at"], strict=True))
     found: dict[str, tuple[str, pd.Timestamp]] = {}
-    for credential in parent:
-        seen, ancestor = {credential}, parent[credential]
+    for credential in credentials["id"]:
+        seen, ancestor = {credential}, parent.get(credential)
+        ends = expiry.get(credential)
         while isinstance(ancestor, str) and ancestor not in seen:
-            if ancestor in revoked and (
-                credential not in found or revoked[ancestor] < found[credential][1]
+            if (
+                ancestor in revoked
+                and (pd.isna(ends) or revoked[ancestor] < ends)  # it outlived the revocation
+                and (credential not in found or revoked[ancestor] < found[credential][1])
             ):
                 found[credential] = (ancestor, revoked[ancestor])
             seen.add(ancestor)
@@ -298,23 +351,68 @@ def _with_revoked_ancestors(credentials: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _default_exposure(refs: pd.DataFrame, root: str) -> pd.Timestamp | None:
-    """The end of the first 24 hours of the root's recorded use (contract §4)."""
-    own = refs.loc[refs["credential"] == root, "time"]
-    if own.empty:
-        own = refs["time"]
-    return None if own.empty else own.min() + DEFAULT_EXPOSURE
+def _first_parents(edges: pd.DataFrame) -> dict[str, str]:
+    """Each issued credential's first issuer (the earliest issuing event)."""
+    first = edges.sort_values("time", kind="stable").drop_duplicates("credential")
+    return dict(zip(first["credential"], first["parent"], strict=True))
+
+
+def _revocation_times(refs: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """When each credential of `refs` died, for those that did."""
+    times = {c: _revoked_at(own) for c, own in refs.groupby("credential", sort=False)}
+    return {c: t for c, t in times.items() if t is not None}
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """When the traced credentials were exposed; `assumed` when defaulted, `basis` says how."""
+
+    at: pd.Timestamp | None
+    assumed: bool
+    basis: str
+
+
+def _exposure(
+    given: pd.Timestamp | None, roots: list[str], refs: pd.DataFrame, above_refs: pd.DataFrame
+) -> Exposure:
+    """The given time, else the end of the first 24 hours of the earliest recorded use of
+    the roots or what issued them (contract §4: a credential is exposed no later than the
+    lineage it derives from)."""
+    if given is not None:
+        return Exposure(given, False, "given")
+    own = refs[refs["credential"].isin(roots)]
+    # Ancestors first: at a tie (a sign-in that uses the session and issues the token)
+    # the basis names the lineage's root.
+    candidates = pd.concat([above_refs, own], ignore_index=True) if not above_refs.empty else own
+    if candidates.empty:
+        candidates = refs
+    if candidates.empty:
+        return Exposure(None, True, "assumed: no recorded use to start from")
+    first = candidates.loc[candidates["time"].idxmin()]
+    hours = int(DEFAULT_EXPOSURE.total_seconds() // 3600)
+    above = first["credential"] in set(above_refs.get("credential", []))
+    return Exposure(
+        first["time"] + DEFAULT_EXPOSURE,
+        True,
+        f"assumed: {hours} h after the first recorded use of {first['credential']}"
+        f" at {render.iso(first['time'])}"
+        + (", which the traced credentials derive from" if above else ""),
+    )
 
 
 def _credentials(
     closure: list[str], roots: list[str], edges: pd.DataFrame, refs: pd.DataFrame
 ) -> pd.DataFrame:
     depth = _depths(roots, edges)
+    lineage = nx.DiGraph(list(zip(edges["parent"], edges["credential"], strict=True)))
     rows = []
     for credential in closure:
         own = refs[refs["credential"] == credential]
         incoming = edges[edges["credential"] == credential].sort_values("time")
-        parent = None if credential in roots or incoming.empty else incoming.iloc[0]
+        if credential in roots:  # under another root only if it derives from that one
+            below = nx.descendants(lineage, credential) if credential in lineage else set()
+            incoming = incoming[~incoming["parent"].isin(below)]
+        parent = None if incoming.empty else incoming.iloc[0]
         rows.append(
             {
                 "id": credential,
@@ -326,6 +424,7 @@ def _credentials(
                 "last_seen": own["time"].max() if not own.empty else None,
                 "events": int(own["event_key"].nunique()),
                 "revoked_at": _revoked_at(own),
+                "expires_at": _expires_at(own),
                 "depth": depth.get(credential, 0),
                 "parents": sorted(set(incoming["parent"]))
                 if len(set(incoming["parent"])) > 1
@@ -333,6 +432,10 @@ def _credentials(
             }
         )
     frame = pd.DataFrame(rows, columns=CREDENTIAL_COLUMNS)
+    frame["expires_at"] = pd.to_datetime(frame["expires_at"], utc=True)
+    frame["expired"] = frame["expires_at"].notna() & (
+        frame["expires_at"] <= pd.Timestamp.now("UTC")
+    )
     return frame.sort_values(
         ["depth", "first_seen"], kind="stable", na_position="last"
     ).reset_index(drop=True)
@@ -370,8 +473,27 @@ def _revoked_at(own: pd.DataFrame) -> pd.Timestamp | None:
     return revoked_at
 
 
-def _ancestors(edges: pd.DataFrame) -> pd.DataFrame:
-    frame = edges.rename(columns={"credential": "id", "via": "relation_to_parent"})
+def _expires_at(own: pd.DataFrame) -> pd.Timestamp | None:
+    """When the credential stops working, as its last successful issuance logged it."""
+    issued = own[(own["relation"] == "issued") & (own["outcome"] == "success")]
+    if issued.empty or pd.isna(issued["expires_at"].iloc[-1]):
+        return None
+    return pd.Timestamp(issued["expires_at"].iloc[-1])
+
+
+def _ancestors(above: pd.DataFrame, above_refs: pd.DataFrame) -> pd.DataFrame:
+    """The issuance edges above the roots, each with what the logs say of its parent:
+    whose it is, when first seen, when revoked."""
+    frame = above.rename(columns={"credential": "id", "via": "relation_to_parent"})
+    own = {credential: rows for credential, rows in above_refs.groupby("credential", sort=False)}
+    revoked = _revocation_times(above_refs)
+    frame = frame.assign(
+        parent_principal=[_principal(own[p]) if p in own else None for p in frame["parent"]],
+        parent_first_seen=pd.to_datetime(
+            [own[p]["time"].min() if p in own else None for p in frame["parent"]], utc=True
+        ),
+        parent_revoked_at=pd.to_datetime([revoked.get(p) for p in frame["parent"]], utc=True),
+    )
     return frame.reindex(columns=ANCESTOR_COLUMNS).reset_index(drop=True)
 
 

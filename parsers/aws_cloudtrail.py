@@ -8,6 +8,9 @@ conformance samples (elastic-assume-role, -console-login, -update-access-key):
   GetFederationToken return `responseElements.credentials.accessKeyId` (ASIA…);
   the session's principal is `responseElements.assumedRoleUser.arn` or
   `responseElements.federatedUser.arn`.
+- Their `responseElements.credentials.expiration` is when the session key stops
+  working, in the non-ISO form "Oct 2, 2019 11:12:29 PM" (UTC: eventTime plus
+  durationSeconds in the samples); recorded as the issued ref's `expires_at`.
 - CreateAccessKey returns `responseElements.accessKey.{accessKeyId,userName}`.
 - UpdateAccessKey carries `requestParameters.{accessKeyId,status,userName}`;
   DeleteAccessKey `requestParameters.{accessKeyId,userName}`.
@@ -73,7 +76,7 @@ PARSER = Parser(
         "requestParameters": {"accessKeyId": "VARCHAR", "status": "VARCHAR", "userName": "VARCHAR"},
         "responseElements": {
             "ConsoleLogin": "VARCHAR",
-            "credentials": {"accessKeyId": "VARCHAR"},
+            "credentials": {"accessKeyId": "VARCHAR", "expiration": "VARCHAR"},
             "assumedRoleUser": {"arn": "VARCHAR"},
             "federatedUser": {"arn": "VARCHAR"},
             "accessKey": {"accessKeyId": "VARCHAR", "userName": "VARCHAR"},
@@ -109,6 +112,7 @@ PARSER = Parser(
             via="r.eventName",
             principal="coalesce(r.responseElements.assumedRoleUser.arn,"
             " r.responseElements.federatedUser.arn, r.userIdentity.arn)",
+            expires_at="ir_time(r.responseElements.credentials.expiration)",
         ),
         CredentialRef(
             "aws_access_key",

@@ -130,6 +130,9 @@ class CredentialRef:
     via: str | None = None
     principal: str | None = None
     each: str | None = None
+    # SQL giving when an issued credential stops working, where the vendor logs it
+    # (CloudTrail's `responseElements.credentials.expiration`); a TIMESTAMPTZ.
+    expires_at: str | None = None
 
     def struct_sql(self) -> str:
         fields = {
@@ -141,7 +144,7 @@ class CredentialRef:
             "principal": self.principal or "NULL",
         }
         body = ", ".join(f"'{k}': CAST(({v}) AS VARCHAR)" for k, v in fields.items())
-        return "{" + body + "}"
+        return "{" + body + f", 'expires_at': CAST(({self.expires_at or 'NULL'}) AS TIMESTAMPTZ)}}"
 
     def present_sql(self) -> str:
         return f"(ir_blank({self.value}) IS NOT NULL AND ({self.when}))"

@@ -42,9 +42,13 @@ def event_rows(case: Case) -> list[dict[str, Any]]:
     ).fetchall()
     refs: dict[int, list[dict[str, Any]]] = {}
     for row in case.connection.execute(
-        f"SELECT event_key, {', '.join(REF_FIELDS)} FROM credential_refs"
+        f"SELECT event_key, {', '.join(REF_FIELDS)},"
+        " strftime(expires_at, '%Y-%m-%dT%H:%M:%S.%f') FROM credential_refs"
     ).fetchall():
-        refs.setdefault(row[0], []).append(dict(zip(REF_FIELDS, row[1:], strict=True)))
+        ref = dict(zip(REF_FIELDS, row[1:-1], strict=True))
+        if row[-1] is not None:  # only where the vendor logs an expiry
+            ref["expires_at"] = iso_z(row[-1])
+        refs.setdefault(row[0], []).append(ref)
     result = []
     for event_key, *values in events:
         row = dict(zip(EVENT_FIELDS, values, strict=True))

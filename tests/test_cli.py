@@ -99,6 +99,66 @@ def test_trace_json_validates_and_exit_3_when_nothing(logs: Path, tmp_path: Path
     assert "no event" in err and "AKIANOTHERE000000001" in err
 
 
+def test_trace_says_when_exposure_was_assumed_and_shows_the_ancestors(
+    logs: Path, tmp_path: Path
+) -> None:
+    case = str(tmp_path / "c.duckdb")
+    run("ingest", str(logs), "--case", case)
+    status, out, _ = run("trace", "ASIACLITEST000000001", "--case", case, "--format", "json")
+    document = json.loads(out)
+    assert (status, document["leaked_at"], document["leaked_at_assumed"]) == (
+        0,
+        "2026-09-02T00:00:00Z",
+        True,
+    )
+    assert document["exposure_basis"] == (
+        "assumed: 24 h after the first recorded use of aws_access_key:AKIACLITEST000000001"
+        " at 2026-09-01T00:00:00Z, which the traced credentials derive from"
+    )
+    assert [(a["id"], a["parent"]) for a in document["ancestors"]] == [
+        ("aws_access_key:ASIACLITEST000000001", "aws_access_key:AKIACLITEST000000001")
+    ]
+    status, out, _ = run("trace", "ASIACLITEST000000001", "--case", case)
+    text = " ".join(out.split())
+    assert status == 0
+    assert "exposure 2026-09-02T00:00:00Z (assumed: 24 h after the first recorded use" in text
+    assert "set it with --leaked-at" in text
+    assert "issued by (ancestors: context, not traced)" in text
+    assert "aws_access_key:AKIACLITEST000000001" in text
+    status, out, _ = run(
+        "trace", "ASIACLITEST000000001", "--case", case, "--leaked-at", "2026-09-01T00:00:30Z"
+    )
+    assert "exposure 2026-09-01T00:00:30Z (given)" in out
+
+
+def test_trace_ids_and_token_file_together_trace_every_lineage(logs: Path, tmp_path: Path) -> None:
+    case = str(tmp_path / "c.duckdb")
+    token_file = tmp_path / "token.txt"
+    token_file.write_text(SECRET + "\n")
+    run("ingest", str(logs), "--case", case)
+    arguments = ("trace", "AKIACLITEST000000001", "--token-file", str(token_file), "--case", case)
+    status, out, _ = run(*arguments, "--format", "json")
+    document = json.loads(out)
+    assert status == 0
+    assert document["query"] == ["AKIACLITEST000000001", f"github_token:{HASHED}"]
+    assert [(c["id"], c["parent"]) for c in document["credentials"]] == [
+        (f"github_token:{HASHED}", None),  # first seen first
+        ("aws_access_key:AKIACLITEST000000001", None),
+        ("aws_access_key:ASIACLITEST000000001", "aws_access_key:AKIACLITEST000000001"),
+    ]
+    assert {e["source_event_id"] for e in document["events"]} == {"e1", "e2", "g1", "g2"}
+    status, out, _ = run(*arguments)
+    tree = out[out.index("2 traced lineages") :].splitlines()[:4]
+    assert status == 0 and SECRET not in out
+    expected = [
+        "2 traced lineages",
+        "├── aws_access_key:AKIACLITEST000000001  ",
+        "│   └── AssumeRole → aws_access_key:ASIACLITEST000000001  ",
+        f"└── github_token:{HASHED}  ",
+    ]
+    assert [line[: len(start)] for line, start in zip(tree, expected, strict=True)] == expected
+
+
 def test_trace_csv_is_the_event_rows(logs: Path, tmp_path: Path) -> None:
     case = str(tmp_path / "c.duckdb")
     run("ingest", str(logs), "--case", case)
@@ -209,3 +269,58 @@ def test_console_script_runs_in_a_fresh_process(logs: Path, tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == 2
+
+
+def test_ingest_sums_up_per_source_and_lists_only_files_with_problems(
+    logs: Path, tmp_path: Path
+) -> None:
+    (logs / "notes.txt").write_text("this is not a log\n")
+    (logs / "bad.ndjson").write_text(
+        json.dumps(v.github("g9", 1788000000000, "git.clone", HASHED)) + "\n{broken\n"
+    )
+    case = str(tmp_path / "c.duckdb")
+    status, out, _ = run("ingest", str(logs), "--case", case)
+    lines = [" ".join(line.strip("│ ").split()) for line in out.splitlines()]
+    assert status == 1
+    assert "aws_cloudtrail │ 1 │ 0 │ 2 │ 2 │ 0 │ 0 │ 0" in lines
+    assert "github │ 2 │ 0 │ 4 │ 3 │ 0 │ 1 │ 0" in lines
+    assert "unrecognised │ 1 │ 0 │ 0 │ 0 │ 0 │ 0 │ 1" in lines
+    assert "2 files with problems" in out
+    assert "bad.ndjson" in out and "notes.txt" in out and "ct.json" not in out
+    status, out, _ = run("ingest", str(logs), "--case", case, "--verbose")
+    assert "ct.json" in out and "already in the case" in out
+    assert "aws_cloudtrail" in out.split("ct.json")[1].split("\n")[0]  # its source, known
+
+
+def test_sql_table_shows_the_first_thousand_rows_and_says_so(logs: Path, tmp_path: Path) -> None:
+    case = str(tmp_path / "c.duckdb")
+    run("ingest", str(logs), "--case", case)
+    result = runner.invoke(app, ["sql", "SELECT range AS n FROM range(2500)", "--case", case])
+    cells = [line.strip("│ ") for line in result.stdout.splitlines() if line.startswith("│")]
+    assert result.exit_code == 0 and cells[0] == "0" and cells[-1] == "999"
+    assert len(cells) == 1000
+    assert "showing the first 1,000 of 2,500 rows (1,500 left out)" in " ".join(
+        result.stderr.split()
+    )
+    status, out, _ = run("sql", "SELECT range AS n FROM range(2500)", "--case", case, "-f", "csv")
+    assert status == 0 and len(out.splitlines()) == 2501
+
+
+def test_trace_table_shows_the_top_of_each_part(tmp_path: Path) -> None:
+    key = "AKIAMANYEVENTS000001"
+    records = [
+        v.cloudtrail(f"m{n:03}", f"2026-09-01T{n // 60:02}:{n % 60:02}:00Z", "ListBuckets", key)
+        for n in range(80)
+    ]
+    records.append(v.cloudtrail("late", "2026-09-05T00:00:00Z", "GetObject", key, ip="203.0.113.9"))
+    v.write_cloudtrail(tmp_path / "logs" / "ct.json", records)
+    case = str(tmp_path / "c.duckdb")
+    run("ingest", str(tmp_path / "logs"), "--case", case)
+    result = runner.invoke(app, ["trace", key, "--case", case])
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 0
+    assert "events from new places or flagged first" in text and "50 of 81" in text
+    assert result.stdout.count("ListBuckets") == 49 and "GetObject" in result.stdout
+    assert "--format json or csv for all" in result.stderr
+    status, out, _ = run("trace", key, "--case", case, "-f", "csv")
+    assert status == 0 and len(out.splitlines()) == 1 + 81

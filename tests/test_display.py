@@ -85,8 +85,17 @@ def test_case_html_is_escaped_and_counts(case: ir.Case) -> None:
         markup
     )
     assert page.rows == [
-        ["source", "files", "events", "credentials", "rejected", "first_event", "last_event"],
-        ["aws_cloudtrail", "1", "4", "2", "0", "2026-09-01T10:00:00Z", "2026-09-03T12:00:00Z"],
+        [
+            "source",
+            "files",
+            "events",
+            "credentials",
+            "rejected",
+            "files_cut_short",
+            "first_event",
+            "last_event",
+        ],
+        ["aws_cloudtrail", "1", "4", "2", "0", "0", "2026-09-01T10:00:00Z", "2026-09-03T12:00:00Z"],
     ]
 
 
@@ -120,10 +129,32 @@ def test_trace_html_tells_lineage_places_and_late_use(case: ir.Case) -> None:
         ["known", "aws_cloudtrail", "111122223333", "198.51.100.10", HOSTILE_UA],
     ]
     assert "revoked 2026-09-03T11:00:00Z</b>" in markup  # the key
-    assert "never revoked</b>" in markup  # the session it issued
+    assert "expired 2026-10-02T23:12:29Z</b>" in markup  # the session it issued
     assert "AssumeRole →</span> <code>aws_access_key:ASIAHOSTILE000000001</code>" in markup
     # The session's use after its key's deactivation is the one late row.
     assert markup.count("outlived the revocation of aws_access_key:AKIALEAKEDEXAMPLE001") == 1
+
+
+def test_trace_html_of_the_session_alone_says_assumed_and_shows_its_issuer(
+    case: ir.Case,
+) -> None:
+    markup = case.trace(f"aws_access_key:{SESSION}")._repr_html_()
+    rows = Page(markup).rows
+    assert [
+        "Exposure time",
+        "2026-09-02T10:00:00Z (assumed: 24 h after the first recorded use of"
+        f" aws_access_key:{LEAKED} at 2026-09-01T10:00:00Z, which the traced credentials"
+        " derive from)",
+    ] in rows
+    assert "Issued by (ancestors: context, not traced)" in markup
+    assert [
+        f"aws_access_key:{SESSION}",
+        f"aws_access_key:{LEAKED}",
+        "AssumeRole",
+        "2026-09-03T10:00:00Z",
+        "2026-09-03T11:00:00Z",
+    ] in rows
+    assert markup.count(f"outlived the revocation of aws_access_key:{LEAKED}") == 1  # e04
 
 
 def test_trace_html_when_nothing_found(case: ir.Case) -> None:
@@ -152,7 +183,7 @@ def test_draw_lineage_labels_nodes_and_edges_as_plain_text(case: ir.Case) -> Non
         "AssumeRole",
     }
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["never revoked", "revoked", "traced (root)"]
+    assert legend == ["revoked", "expired, never revoked", "traced (root)"]
     assert ax.get_title() == "Lineage of aws_access_key:AKIALEAKEDEXAMPLE001"
 
 

@@ -161,6 +161,12 @@ def test_verify_evidence_names_every_changed_or_vanished_file(tmp_path: Path) ->
     (logs / "c-trail.ndjson.gz").write_bytes(gzip.compress(ndjson(CT[:3]) + ndjson(CT[:1])))
     case = str(tmp_path / "c.duckdb")
     run("ingest", str(logs), "--case", case)
+    status, out, err = run("verify-evidence", "--case", case)
+    assert (status, out.strip(), err) == (
+        0,
+        "all 3 evidence files verified: unchanged since ingest",
+        "",
+    )
     status, out, err = run("verify-evidence", "--case", case, "-f", "json")
     assert status == 0 and err == ""
     assert [(Path(r["path"]).name, r["status"]) for r in json.loads(out)] == [
@@ -187,6 +193,7 @@ def test_verify_evidence_names_every_changed_or_vanished_file(tmp_path: Path) ->
     )
     status, out, _ = run("verify-evidence", "--case", case)
     assert status == 1 and "changed" in out and "missing" in out
+    assert "2 of 3 evidence files changed or missing" in out and "b-trail" not in out
 
 
 def test_the_python_api_returns_a_frame(tmp_path: Path) -> None:

@@ -353,6 +353,38 @@ def test_truncated_gz_keeps_the_complete_records(case: Case, tmp_path: Path) -> 
     assert counts(full) == (11, 11 - complete, complete, 0)
 
 
+def test_a_file_cut_short_says_so_in_ingest_rejects_and_stats(case: Case, tmp_path: Path) -> None:
+    """Issue 25: a truncated gz is reported as cut short, per file, not as one bad record."""
+    whole = gzip.compress(ndjson(CT).encode(), mtime=0)
+    inside = tmp_path / "cut-inside.ndjson.gz"
+    inside.write_bytes(whole[: len(whole) * 2 // 3])  # ends inside a record
+    between = tmp_path / "cut-between.ndjson.gz"
+    between.write_bytes(whole[:-8])  # every record whole, the gzip trailer lost
+    cut, clean = case.ingest(inside, between)
+    assert (
+        cut.note
+        == clean.note
+        == ("the file is cut short (its gzip data ends early): whatever followed is lost")
+    )
+    loaded_before = complete_lines(whole[: len(whole) * 2 // 3])
+    # every record (those the first file held are duplicates), and the cut named
+    assert counts(clean) == (12, 11 - loaded_before, loaded_before, 1)
+    reasons = case.sql("SELECT record_no, reason FROM rejects ORDER BY file_id")
+    assert reasons["reason"].tolist() == [
+        "the file is cut short (its gzip data ends early): whatever followed is lost;"
+        " this record is incomplete",
+        "the file is cut short (its gzip data ends early): whatever followed is lost",
+    ]
+    assert case.stats()["files_cut_short"].tolist() == [2]
+
+
+def test_a_file_whose_every_record_was_rejected_failed(case: Case, tmp_path: Path) -> None:
+    path = write(tmp_path / "broken.ndjson", "{not json\n" * 3)
+    (report,) = case.ingest(path, source="aws_cloudtrail")
+    assert (report.records, report.rejected, report.loaded) == (3, 3, 0)
+    assert report.error == "none of its 3 records could be loaded (ir rejects)"
+
+
 def test_concatenated_gzip_members_are_all_read(case: Case, tmp_path: Path) -> None:
     """Streamed logs (GitHub to S3, Firehose) append gzip members; a cut last one keeps the rest."""
     members = [gzip.compress(ndjson(CT[n : n + 4]).encode(), mtime=0) for n in (0, 4, 8)]
@@ -415,7 +447,7 @@ def test_unreadable_files_are_named_and_the_others_load(case: Case, tmp_path: Pa
         "b-empty.json": "the file is empty",
         "c-unknown.json": "records match no known source (known: "
         + ", ".join(registry.SOURCES)
-        + "); use --source NAME",
+        + "); use --source NAME, or --mappings FOLDER for a source defined in a mapping file",
         "d-trail.ndjson": None,
         "missing.json": "no such file",
     }

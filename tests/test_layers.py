@@ -26,7 +26,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "analysis",
-        ("ir.graph", "ir.places", "ir.trace", "ir.contents", "ir.impact", "ir.hunt", "ir.coverage"),
+        (
+            "ir.graph",
+            "ir.places",
+            "ir.trace",
+            "ir.contents",
+            "ir.pivots",
+            "ir.impact",
+            "ir.hunt",
+            "ir.coverage",
+        ),
     ),
     ("outputs", ("ir.timeline", "ir.report", "ir.playbooks")),
     ("face", ("ir.case", "ir.display", "ir.cli", "ir")),

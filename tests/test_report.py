@@ -83,8 +83,11 @@ def test_html_is_self_contained(html_path: Path) -> None:
     tags = parse(text)
     assert "src" not in tags.attributes and "href" not in without_bundle(text).split("<nav>")[0]
     assert tags.tags["script"] == 2  # the bundle and the figure, nothing else
-    assert tags.tags["table"] == 10
+    assert tags.tags["table"] == 9  # no remaining exposure: the session keys expired
     assert f'id="{report.PLOT_ID}"' in text
+    assert text.count('id="plotlyjs"') == 1  # plotly.js once, however many figures
+    assert '<td class="ip">203.0.113.66</td>' in text  # addresses never break at a dot
+    assert ".ip { white-space: nowrap; }" in text
 
 
 def test_sections_answer_the_nist_questions_in_order(traced: Trace) -> None:
@@ -104,7 +107,10 @@ def test_summary_facts(traced: Trace) -> None:
         "2026-09-04T15:10:11Z: ci-deployer key AKIAB4QWZLKKE2GRC3WO GetCallerIdentity"
         " from 203.0.113.66"
     )
-    assert summary["Exposure time"] == "2026-09-02T00:25:12Z"
+    assert summary["Exposure time"] == (
+        "2026-09-02T00:25:12Z (assumed: 24 h after the first recorded use of"
+        f" {ROOT} at 2026-09-01T00:25:12Z)"
+    )
     assert summary["Exposure to first malicious use"] == "2 d 14 h"
     assert summary["Credentials in the lineage"] == "5 (the root and 4 derived)"
     assert summary["Places"] == "5 (4 new)"
@@ -120,10 +126,20 @@ def test_summary_facts(traced: Trace) -> None:
     assert alice[0]["new"] == "new (revocations only)"
 
 
-def test_remaining_exposure_is_the_ground_truths_unrevoked(traced: Trace) -> None:
+def test_unrevoked_session_keys_expired_and_are_no_remaining_exposure(traced: Trace) -> None:
+    """Issue 25: the ground truth's unrevoked credentials are STS session keys whose
+    issuance logged an expiry; they are shown as expired, not as remaining exposure."""
     truth = json.loads((SAMPLE / "ground_truth.json").read_text())["scenarios"][ROOT]
     unrevoked = {c for c, facts in truth["credentials"].items() if not facts["revoked"]}
-    assert {r["credential"] for r in report.model(traced)["remaining"]} == unrevoked
+    data = report.model(traced)
+    assert data["remaining"] == []
+    status = {c["id"]: c["status"] for c in data["lineage"]}
+    assert {c: status[c] for c in unrevoked} == {
+        "aws_access_key:ASIARNVY25WXUF5VAB46": "expired 2026-09-04T16:16:07Z",
+        "aws_access_key:ASIAJ7WJ56WCSIXWLK2O": "expired 2026-09-04T16:18:24Z",
+        "aws_access_key:ASIAERVTE74C7DYOALCC": "expired 2026-09-07T10:05:00Z",
+    }
+    assert dict(data["summary"])["Credentials never revoked"] == "3 of 5 (3 of them expired)"
 
 
 def test_exposure_time_as_given(sample: Case) -> None:
@@ -131,6 +147,34 @@ def test_exposure_time_as_given(sample: Case) -> None:
     summary = dict(report.model(sample.trace(ROOT, leaked_at=leaked_at))["summary"])
     assert summary["Exposure time"] == "2026-09-04T14:05:00Z"
     assert summary["Exposure to first malicious use"] == "1 h 5 min"
+
+
+def test_the_attackers_session_key_alone(sample: Case) -> None:
+    """Issue 25: the session key the attacker minted, traced on its own, is no all-clear."""
+    session = "aws_access_key:ASIAERVTE74C7DYOALCC"
+    data = report.model(sample.trace(session))
+    summary = dict(data["summary"])
+    assert summary["Exposure time"] == (
+        "2026-09-02T00:25:12Z (assumed: 24 h after the first recorded use of"
+        f" {ROOT} at 2026-09-01T00:25:12Z, which the traced credentials derive from)"
+    )
+    assert summary["First malicious use (first event from a new place)"].startswith(
+        "2026-09-06T22:05:10Z: "
+    )
+    assert "ListSecrets" in summary["First malicious use (first event from a new place)"]
+    assert summary["Places"] == "1 (1 new)"
+    assert summary["Uses after revocation"] == (
+        "0 of a revoked credential, 3 of one whose parent was revoked"
+    )
+    assert [(r["time"], r["why"]) for r in data["after_revocation"]] == [
+        (time, f"outlived the revocation of {ROOT} at 2026-09-07T00:06:21Z")
+        for time in ("2026-09-07T00:45:25Z", "2026-09-07T00:45:51Z", "2026-09-07T00:46:05Z")
+    ]
+    assert [c["status"] for c in data["lineage"]] == ["expired 2026-09-07T10:05:00Z"]
+    assert data["remaining"] == []  # it expired, and was not used after that
+    assert [(a["id"], a["parent"], a["parent_revoked_at"]) for a in data["ancestors"]] == [
+        (session, ROOT, "2026-09-07T00:06:21Z")
+    ]
 
 
 def test_report_format_from_suffix_or_refused(traced: Trace, tmp_path: Path) -> None:

@@ -159,6 +159,80 @@ def test_ancestors_are_context_outside_the_closure(chain: ir.Case) -> None:
     assert {"e04", "e05", "e06"} == set(trace.events["source_event_id"])
 
 
+def test_a_derived_credential_alone_is_exposed_with_its_lineage(chain: ir.Case) -> None:
+    """The attacker's session key traced on its own: exposure is its lineage root's, assumed."""
+    trace = chain.trace("aws_access_key:ASIAATTACKER00000001")
+    assert trace.leaked_at.isoformat() == "2026-09-02T10:00:00+00:00"
+    assert trace.leaked_at_assumed is True
+    assert trace.exposure_basis == (
+        f"assumed: 24 h after the first recorded use of aws_access_key:{LEAKED}"
+        " at 2026-09-01T10:00:00Z, which the traced credentials derive from"
+    )
+    assert set(trace.places.loc[trace.places["new"], "client_ip"]) == {ATTACKER, "192.0.2.99"}
+    document = trace.to_json()
+    assert (document["leaked_at_assumed"], document["exposure_basis"]) == (
+        True,
+        trace.exposure_basis,
+    )
+    given = chain.trace("aws_access_key:ASIAATTACKER00000001", leaked_at="2026-09-03T00:00:00Z")
+    assert (given.leaked_at_assumed, given.exposure_basis) == (False, "given")
+
+
+def test_a_derived_credential_alone_outlives_its_revoked_ancestor(tmp_path: Path) -> None:
+    """The ancestors above the traced root count: revoked there, uses after it are flagged."""
+    session = "ASIAORPHAN0000000001"
+    case = ingest(
+        tmp_path,
+        {
+            "ct": [
+                v.cloudtrail("u1", "2026-09-01T00:00:00Z", "ListBuckets", LEAKED, ip=CI),
+                v.assume_role("i1", "2026-09-03T00:00:00Z", LEAKED, session, ip=ATTACKER),
+                v.cloudtrail("s1", "2026-09-03T00:10:00Z", "ListBuckets", session, ip=ATTACKER),
+                v.update_access_key(
+                    "r1", "2026-09-03T01:00:00Z", OTHER, LEAKED, "Inactive", user="alice"
+                ),
+                v.cloudtrail("s2", "2026-09-03T02:00:00Z", "GetObject", session, ip=ATTACKER),
+            ]
+        },
+    )
+    trace = case.trace(f"aws_access_key:{session}")
+    assert list(trace.credentials["id"]) == [f"aws_access_key:{session}"]
+    row = trace.credentials.iloc[0]
+    assert row["revoked_ancestor"] == f"aws_access_key:{LEAKED}"
+    assert row["revoked_ancestor_at"].isoformat() == "2026-09-03T01:00:00+00:00"
+    late = trace.events.set_index(["source_event_id", "relation"])["after_ancestor_revocation"]
+    assert late.to_dict() == {("i1", "issued"): False, ("s1", "used"): False, ("s2", "used"): True}
+    ancestor = trace.ancestors.iloc[0]
+    assert (ancestor["id"], ancestor["parent"], ancestor["relation_to_parent"]) == (
+        f"aws_access_key:{session}",
+        f"aws_access_key:{LEAKED}",
+        "AssumeRole",
+    )
+    assert ancestor["parent_revoked_at"].isoformat() == "2026-09-03T01:00:00+00:00"
+    assert ancestor["parent_first_seen"].isoformat() == "2026-09-01T00:00:00+00:00"
+    assert trace.leaked_at.isoformat() == "2026-09-02T00:00:00+00:00"
+    assert bool(trace.places.set_index("client_ip").loc[ATTACKER, "new"]) is True
+
+
+def test_several_roots_each_lead_their_own_lineage(chain: ir.Case) -> None:
+    """Unrelated roots are each a root; a given id that derives from another stays its child."""
+    trace = chain.trace(
+        f"aws_access_key:{OTHER}",
+        "aws_access_key:AKIABACKDOOR00000001",
+        f"aws_access_key:{LEAKED}",
+    )
+    parents = dict(zip(trace.credentials["id"], trace.credentials["parent"], strict=True))
+    assert {c: p if isinstance(p, str) else None for c, p in parents.items()} == {
+        f"aws_access_key:{OTHER}": None,
+        f"aws_access_key:{LEAKED}": None,
+        "aws_access_key:ASIADECOY00000000001": f"aws_access_key:{OTHER}",
+        "aws_access_key:ASIAATTACKER00000001": f"aws_access_key:{LEAKED}",
+        "aws_access_key:AKIABACKDOOR00000001": "aws_access_key:ASIAATTACKER00000001",
+    }
+    assert trace.root == f"aws_access_key:{OTHER}"
+    assert trace.ancestors.empty  # what issued the backdoor is traced already
+
+
 def test_revoked_then_reactivated(tmp_path: Path) -> None:
     key = f"aws_access_key:{LEAKED}"
     case = ingest(

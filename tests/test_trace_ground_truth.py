@@ -112,6 +112,39 @@ def test_attacker_places_are_new(incident: tuple[ir.Case, GroundTruth, Path]) ->
         assert not before["new"].any()
 
 
+def test_each_derived_credential_alone_keeps_its_lineages_answers(
+    incident: tuple[ir.Case, GroundTruth, Path],
+) -> None:
+    """Traced on its own, a derived credential is exposed when its root was, and its uses
+    after its own or an ancestor's revocation are flagged as in the whole lineage's trace."""
+    case, truth, _ = incident
+    for root, scenario in truth.scenarios.items():
+        exposure = case.trace(root).leaked_at
+        for credential in scenario.credentials:
+            if credential == root:
+                continue
+            alone = case.trace(credential)
+            assert (alone.leaked_at, alone.leaked_at_assumed) == (exposure, True), credential
+            assert root in alone.exposure_basis, credential
+            events = alone.events[alone.events["credential"] == credential]
+            found = {
+                (e, r): (bool(a), bool(b))
+                for e, r, a, b in zip(
+                    events["source_event_id"],
+                    events["relation"],
+                    events["after_revocation"],
+                    events["after_ancestor_revocation"],
+                    strict=True,
+                )
+            }
+            expected = {
+                (e.source_event_id, e.relation): (e.after_revocation, e.after_ancestor_revocation)
+                for e in scenario.events
+                if e.credential == credential
+            }
+            assert found == expected, credential
+
+
 def _missing(value: object) -> bool:
     return value is None or (not isinstance(value, str) and bool(value != value))
 

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,24 +27,76 @@ from typer.core import TyperGroup
 from ir import render
 from ir.case import Case, open_case
 from ir.errors import IrError
-from ir.store import DAMAGE, damaged
+from ir.store import DAMAGE, damaged, first_line
+
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+EXIT_STATUS = (
+    "Exit status: 0 done; 1 error (the message names the file, record or argument);"
+    " 2 usage error; 3 nothing found; 130 interrupted (Ctrl-C)."
+)
+# What an interrupted command leaves behind, where that needs saying.
+AFTER_INTERRUPT = {
+    "ingest": "the case holds the batches finished so far, re-run to complete",
+}
 
 
 class Commands(TyperGroup):
-    """Library errors end the command with one line and their exit status, never a
-    traceback; so does a case file damaged where only a query finds it (a bad block)."""
+    """Every failure ends the command with one line on stderr and its exit status, never
+    a traceback: the library's typed errors (their own status), files the system refuses
+    (OSError), DuckDB errors (a damaged case file named as such), and Ctrl-C (130)."""
 
     case: Path | None = None  # the case the running command opened (see `opened`)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        """Every command's help ends with the exit statuses, and lists flags without a type."""
+        command = super().get_command(ctx, name)
+        if command is not None:
+            command.epilog = command.epilog or EXIT_STATUS
+            _plain_flags(command.get_params(ctx))
+        return command
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        _plain_flags(params)
+        return params
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except IrError as error:
             raise fail(str(error), error.exit_code) from None
-        except duckdb.Error as error:
-            if not DAMAGE.search(str(error)):
+        except KeyboardInterrupt:
+            raise _interrupted(ctx.invoked_subcommand) from None
+        except RuntimeError as error:  # DuckDB stops a query at Ctrl-C with this
+            if str(error) != "Query interrupted":
                 raise
-            raise fail(damaged(Commands.case or "the case file", error)) from None
+            raise _interrupted(ctx.invoked_subcommand) from None
+        except OSError as error:
+            raise fail(_os_message(error)) from None
+        except duckdb.Error as error:
+            if DAMAGE.search(str(error)):
+                raise fail(damaged(Commands.case or "the case file", error)) from None
+            raise fail(f"DuckDB: {first_line(error)}") from None
+
+
+def _plain_flags(params: list[Any]) -> None:
+    """A flag takes no value, so its help shows none (typer's would say `<bool>`)."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+
+
+def _interrupted(command: str | None) -> typer.Exit:
+    after = AFTER_INTERRUPT.get(command or "")
+    return fail(f"interrupted; {after}" if after else "interrupted", INTERRUPTED)
+
+
+def _os_message(error: OSError) -> str:
+    """`path: reason` as the system says it (no such file, permission denied, a folder)."""
+    reason = error.strerror or type(error).__name__
+    if error.filename is None:
+        return f"{reason}"
+    return f"{error.filename}: {reason}"
 
 
 app = typer.Typer(
@@ -52,8 +105,29 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     cls=Commands,
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        sys.stdout.write(f"ir {metadata.version('ir')}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print ir's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """The options every command shares come before the command's name."""
+
+
 # Piped output keeps wide tables readable; a terminal uses its own width.
 stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 stderr = Console(stderr=True, highlight=False)
@@ -115,6 +189,15 @@ def _lock_timeout() -> float | None:
         return None if text is None else float(text)
     except ValueError:
         raise fail(f"IR_LOCK_TIMEOUT={text}: give seconds, e.g. 120", 2) from None
+
+
+def write_output(out: Path, text: str) -> None:
+    """Write a command's output to `--out`, creating missing folders; a folder is refused."""
+    if out.is_dir():
+        raise fail(f"--out {out}: a folder; give a file name inside it", 2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    stderr.print(f"wrote {escape(render.printable(str(out)))}", soft_wrap=True)
 
 
 def check_format(fmt: str, allowed: tuple[str, ...] = render.FORMATS) -> None:

@@ -19,7 +19,10 @@ from ir.cli.common import (
     fail,
     opened,
     show,
+    stderr,
 )
+
+TABLE_ROWS = 1000  # a table longer than this is for a file, not a terminal
 
 
 @app.command()
@@ -61,6 +64,29 @@ def kinds(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
 
 
 @app.command()
+def credentials(
+    case: CasePath = DEFAULT_CASE,
+    fmt: Format = "table",
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind (ir kinds).")] = None,
+    principal: Annotated[
+        str | None, typer.Option("--principal", help="Only principals containing this text.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only those used at or after this time.")
+    ] = None,
+) -> None:
+    """Every credential in the case: kind, principal, first and last use, events, places,
+    revoked or expired.
+
+    Example: ir credentials --kind aws_access_key --since 2026-09-04
+    """
+    check_format(fmt)
+    with opened(case, read_only=True) as opened_case:
+        frame = opened_case.credentials(kind, principal, since)
+    show(frame, fmt, f"{len(frame):,} credentials")
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="A SELECT over the case tables.")],
     case: CasePath = DEFAULT_CASE,
@@ -72,16 +98,27 @@ def sql(
 ) -> None:
     """Run a read-only SQL query on the case: no writes, no files or network outside it.
 
+    The table shows the first 1,000 rows and says how many it left out; csv and json
+    give every row.
+
     Example: ir sql "SELECT action, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"
     """
     check_format(fmt)
     with opened(case, read_only=True) as opened_case:
         opened_case.sandbox()
         try:
-            frame = opened_case.sql(query)
+            if fmt == "table":
+                frame, total = opened_case.sql_head(query, TABLE_ROWS)
+            else:
+                frame = opened_case.sql(query)
         except duckdb.Error as error:
             raise fail(f"query failed: {str(error).strip().splitlines()[0]}") from None
     if fmt == "csv":
         sys.stdout.write(render.frame_text(frame, fmt, raw=raw))
-    else:
-        show(frame, fmt)
+        return
+    show(frame, fmt)
+    if fmt == "table" and total > len(frame):
+        stderr.print(
+            f"showing the first {len(frame):,} of {total:,} rows ({total - len(frame):,} left"
+            " out); --format csv or json gives them all"
+        )

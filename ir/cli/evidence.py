@@ -22,10 +22,11 @@ from ir.cli.common import (
     opened,
     show,
     stderr,
+    stdout,
 )
 from ir.evidence import raw_text
 from ir.export import export_parquet
-from ir.ingest import FileReport
+from ir.ingest import FileReport, summary, with_problems
 from parsers import registry
 from parsers.toml import MappingError
 
@@ -43,9 +44,15 @@ def ingest(
         typer.Option("--mappings", help="Folder of source mapping files (TOML), repeatable."),
     ] = None,
     fmt: Format = "table",
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="table: every file, not only those with problems."),
+    ] = False,
 ) -> None:
     """Load audit-log files into the case. Re-ingesting a file adds nothing.
 
+    The table sums up each source and lists only the files with problems (every file
+    with --verbose; json and csv list every file).
     Example: ir ingest ./cloudtrail/ okta-export.json --case incident.duckdb
     """
     check_format(fmt)
@@ -71,8 +78,13 @@ def ingest(
             stderr.print(f"[red]{escape(file)}[/]: {escape(reason)}", soft_wrap=True)
     if fmt == "json":
         sys.stdout.write(render.to_json([r.to_json() for r in reports]) + "\n")
-    else:
+    elif fmt == "csv" or verbose:
         show(_ingest_frame(reports), fmt, "ingested")
+    else:
+        show(summary(reports), fmt, f"ingested {len(reports)} files, per source")
+        problems = with_problems(reports)
+        if problems:
+            show(_ingest_frame(problems), fmt, f"{len(problems)} files with problems")
     if any(r.error for r in reports):
         raise typer.Exit(1)
 
@@ -105,13 +117,20 @@ def _progress() -> Progress:
 def verify_evidence(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
     """Re-hash every evidence file; name each that changed or vanished since ingest (exit 1).
 
+    The table lists only those (json and csv list every file).
+
     Example: ir verify-evidence --case incident.duckdb --format json
     """
     check_format(fmt)
     with opened(case, read_only=True) as opened_case:
         frame = opened_case.verify_evidence()
-    show(frame, fmt, "evidence files")
     bad = frame[frame["status"] != "ok"]
+    if fmt != "table":
+        show(frame, fmt)
+    elif bad.empty:
+        stdout.print(f"all {len(frame)} evidence files verified: unchanged since ingest")
+    else:
+        show(bad, fmt, f"{len(bad)} of {len(frame)} evidence files changed or missing")
     for row in bad.itertuples():
         stderr.print(
             f"[red]{escape(render.printable(row.path))}[/]: {row.status} since ingest",

@@ -8,13 +8,15 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from ir.cli.common import Format, app, check_format, fail, show
+from ir.cli.common import Format, app, check_format, fail, show, stderr
 
 
 @app.command()
 def synth(
     out: Annotated[Path, typer.Argument(help="An empty (or new) folder for the incident.")],
-    events: Annotated[int, typer.Option("--events", help="How many log records to write.")] = 2000,
+    events: Annotated[
+        int, typer.Option("--events", min=1, help="How many log records to write (about).")
+    ] = 2000,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 7,
     fmt: Format = "table",
 ) -> None:
@@ -40,3 +42,9 @@ def synth(
     show(
         frame, fmt, f"{truth.events} events in {out}/logs, ground truth in {out}/ground_truth.json"
     )
+    if truth.events != events:
+        stderr.print(
+            f"wrote {truth.events} events, not {events}: the incident itself is a fixed part,"
+            " the background fills the rest in whole time windows",
+            soft_wrap=True,
+        )

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.text import Text
 
 from ir import render
@@ -28,23 +27,50 @@ from ir.cli.common import (
     read_token,
     stderr,
     stdout,
+    write_output,
 )
 from ir.errors import NotFound
 
+# The table shows the top of each part (json and csv hold everything).
+TOP_CREDENTIALS = 25  # children under one parent in the lineage tree
+TOP_PLACES = 20
+TOP_EVENTS = 50
+ANCESTOR_COLUMNS = ["id", "relation_to_parent", "parent", "time", "parent_revoked_at"]
+ANCESTOR_HEADINGS = {
+    "id": "credential",
+    "relation_to_parent": "via",
+    "parent": "issued by",
+    "time": "issued at",
+    "parent_revoked_at": "issuer revoked at",
+}
+
 
 def traced(
-    case: Case, ids: list[str] | None, token_file: str | None, leaked_at: str | None
+    case: Case,
+    ids: list[str] | None,
+    token_file: str | None,
+    leaked_at: str | None,
+    must_find: bool = True,
+    actor: str | None = None,
+    ip: str | None = None,
 ) -> Trace:
-    """The trace of ids or of a token file's secret (read here, dropped here); NotFound
-    when no event references them (exit 3)."""
-    if not ids and token_file is None:
-        raise fail("give a credential id or --token-file", 2)
+    """The trace of ids, of a token file's secret (read here, dropped here), and of the
+    credentials an actor held or an address used, all of them; NotFound when no event
+    references them (exit 3), unless not `must_find`."""
+    if not ids and token_file is None and actor is None and ip is None:
+        raise fail("give a credential id, --token-file, --actor or --ip", 2)
     token = read_token(token_file) if token_file is not None else None
-    result = case.trace(*(ids or []), token=token, leaked_at=leaked_at)
+    result = case.trace(*(ids or []), token=token, leaked_at=leaked_at, actor=actor, ip=ip)
     del token
+    if must_find:
+        found(result, case)
+    return result
+
+
+def found(result: Trace, case: Case) -> None:
+    """NotFound (exit 3) when no event references what was traced."""
     if not result.found:
         raise NotFound(f"no event in {case.path} references {', '.join(result.query)}")
-    return result
 
 
 @app.command()
@@ -54,53 +80,126 @@ def trace(
         typer.Argument(help="Credential ids, kind:value (a bare AKIA/ASIA key id works)."),
     ] = None,
     token_file: TokenFile = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            help="Also every credential this user held (as logged, or an ARN's last part).",
+        ),
+    ] = None,
+    ip: Annotated[
+        str | None,
+        typer.Option("--ip", help="Also every credential used from this address or CIDR."),
+    ] = None,
     leaked_at: LeakedAt = None,
     case: CasePath = DEFAULT_CASE,
     fmt: Format = "table",
 ) -> None:
     """Everything derived from a credential, every event that touched it, and from where.
 
+    With nothing found, json prints the document with empty lists and csv the header,
+    and the exit status is 3.
+
     Example: ir trace aws_access_key:AKIAIOSFODNN7EXAMPLE --format json
     Example: ir trace --token-file leaked_token.txt
+    Example: ir trace --ip 203.0.113.0/24
     """
     check_format(fmt)
     with opened(case, read_only=True) as opened_case:
-        result = traced(opened_case, ids, token_file, leaked_at)
-    if fmt == "json":
-        sys.stdout.write(render.to_json(result.to_json()) + "\n")
-    elif fmt == "csv":
-        sys.stdout.write(render.frame_text(result.events, "csv"))
-    else:
+        result = traced(opened_case, ids, token_file, leaked_at, fmt == "table", actor=actor, ip=ip)
+        if fmt == "json":
+            document = result.to_json()
+            if not result.found:  # nothing in the case: not even the root's row
+                document = {
+                    k: [] if k != "query" and isinstance(v, list) else v
+                    for k, v in document.items()
+                }
+            sys.stdout.write(render.to_json(document) + "\n")
+        elif fmt == "csv":
+            sys.stdout.write(render.frame_text(result.events, "csv"))
+        found(result, opened_case)
+    if fmt == "table":
         _show_trace(result)
 
 
 def _show_trace(result: Trace) -> None:
+    stdout.print(Text(render.printable(f"trace of {', '.join(result.query)}"), style="bold"))
     stdout.print(
-        Text(f"lineage of {result.root} (exposure {render.iso(result.leaked_at)})", style="bold")
+        Text(
+            render.printable(f"exposure {exposure_text(result)}"),
+            style="yellow" if result.leaked_at_assumed else "",
+        )
     )
-    stdout.print(render.lineage_tree(result.credentials, result.root))
+    if not result.ancestors.empty:
+        stdout.print(
+            render.table(
+                result.ancestors[ANCESTOR_COLUMNS].rename(columns=ANCESTOR_HEADINGS),
+                "issued by (ancestors: context, not traced)",
+            )
+        )
+    stdout.print(render.lineage_tree(result.credentials, result.root, TOP_CREDENTIALS))
     places = result.places.drop(columns=["credentials", "tenant"])
+    places = places.sort_values("new", ascending=False, kind="stable")  # new ones first
     stdout.print(
         render.highlighted_table(
-            places, "places (new: not seen before exposure)", "new", "bold red"
+            places.head(TOP_PLACES),
+            _shown("places, new first (new: not seen before exposure)", TOP_PLACES, len(places)),
+            "new",
+            "bold red",
         )
     )
     events = result.events.assign(note=_event_notes(result.events))
+    # What a responder reads first: flagged uses and uses from new places, in time order.
+    telling = events["note"].astype(bool) | events["new_place"].astype(bool)
+    ranked = pd.concat([events[telling], events[~telling]]).head(TOP_EVENTS).sort_index()
     columns = ["time", "source", "action", "credential", "relation", "outcome", "client_ip", "note"]
     stdout.print(
         render.highlighted_table(
-            events[columns], "events (red: used after revocation)", "after_revocation", "bold red"
+            ranked[columns],
+            _shown(
+                "events from new places or flagged first (red: used after its or a parent's"
+                " revocation, or after expiry)",
+                TOP_EVENTS,
+                len(events),
+            ),
+            "note",
+            "bold red",
         )
     )
+    if len(places) > TOP_PLACES or len(events) > TOP_EVENTS or _cut(result.credentials):
+        stderr.print("the table shows the top rows of each part; --format json or csv for all")
+
+
+def _shown(title: str, top: int, total: int) -> str:
+    return title if total <= top else f"{title}: {top} of {total:,}"
+
+
+def _cut(credentials: pd.DataFrame) -> bool:
+    """Whether the tree leaves credentials out (more children under one parent than it shows)."""
+    return bool((credentials["parent"].value_counts() > TOP_CREDENTIALS).any())
+
+
+def exposure_text(result: Trace) -> str:
+    """The exposure time and, when it was assumed, how (and how to set it)."""
+    when = render.iso(result.leaked_at) or "unknown"
+    if not result.leaked_at_assumed:
+        return f"{when} (given)"
+    return f"{when} ({result.exposure_basis}; set it with --leaked-at)"
 
 
 def _event_notes(events: pd.DataFrame) -> list[str]:
-    return [
-        "used after revocation" if late else "outlived a revoked parent" if orphan else ""
-        for late, orphan in zip(
-            events["after_revocation"], events["after_ancestor_revocation"], strict=True
-        )
-    ]
+    notes = []
+    for late, orphan, expired in zip(
+        events["after_revocation"],
+        events["after_ancestor_revocation"],
+        events["after_expiry"],
+        strict=True,
+    ):
+        said = ["used after revocation"] if late else []
+        said += ["outlived a revoked parent"] if orphan and not late else []
+        said += ["used after expiry"] if expired else []
+        notes.append(", ".join(said))
+    return notes
 
 
 @app.command()
@@ -152,5 +251,4 @@ def timeline(
     if out is None:
         sys.stdout.write(output)
     else:
-        out.write_text(output, encoding="utf-8")
-        stderr.print(f"wrote {escape(str(out))}")
+        write_output(out, output)

@@ -88,8 +88,8 @@ def generate(
     """
     out = Path(out)
     logs = out / "logs"
-    if logs.exists() and any(logs.iterdir()):
-        raise FileExistsError(f"{logs} already holds files; generate into an empty folder")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FileExistsError(f"{out} already holds files; generate into an empty folder")
     begin = epoch_ms(start or DEFAULT_START)
     story_rng = random.Random(seed)
     rngs = {v.name: story_rng if v.shared_generators else _own(seed, v, "") for v in VENDORS}
