@@ -2,11 +2,12 @@
 
 One module per command group registers its commands on the shared app
 (`ir.cli.common`); the imports below are the registry, and their order is the order
-`ir --help` lists the commands in: evidence in, what the case holds, tracing, practice.
+`ir --help` lists the commands in: evidence in, what the case holds, hunting and tracing,
+practice.
 """
 # isort: skip_file
 
 from ir.cli.common import app
-from ir.cli import evidence, contents, trace, synth
+from ir.cli import evidence, contents, hunt, trace, synth
 
-__all__ = ["app", "contents", "evidence", "synth", "trace"]
+__all__ = ["app", "contents", "evidence", "hunt", "synth", "trace"]
