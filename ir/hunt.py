@@ -34,7 +34,7 @@ import pandas as pd
 
 from ir import render
 from ir.credentials import PRINCIPAL_REVOCATIONS
-from ir.errors import IrError
+from ir.errors import IrError, UsageError
 from ir.places import define_network_macros
 
 if sys.version_info >= (3, 11):
@@ -180,7 +180,8 @@ organisation AS MATERIALIZED (
     GROUP BY network HAVING count(DISTINCT owner) >= $org_principals
 ),
 place_org AS (
-    SELECT place, list_has_any(networks, (SELECT list(network) FROM organisation)) AS org
+    SELECT place,
+           coalesce(list_has_any(networks, (SELECT list(network) FROM organisation)), false) AS org
     FROM places
 ),
 credential_since AS (
@@ -377,6 +378,10 @@ def hunt(
     weights: Weights | None = None,
 ) -> pd.DataFrame:
     """Findings, highest score first: one row per suspicious lineage (FINDING_COLUMNS)."""
+    if top is not None and top < 1:
+        raise UsageError(f"--top {top}: give at least 1")
+    if since is not None and until is not None and since >= until:
+        raise UsageError("--since must be before --until")
     weights = weights or load_weights()
     evidence = _evidence(connection, since, until, weights)
     if evidence.empty:
