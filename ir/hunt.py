@@ -133,42 +133,48 @@ _COVERED = ", ".join(
     f"('{kind}', '{user}')" for user, kinds in PRINCIPAL_REVOCATIONS.items() for kind in kinds
 )
 # Every signal of the case in one statement. `uses` are the used refs with their owner
-# (principal, else the credential itself), place (each distinct address and ASN keyed
-# once) and client family. A piece of evidence is keyed by a place's first network (its
-# /24 or /48 where there is an address, else its ASN), so one place logged with an ASN by
-# one source and without by another is one piece. What a credential or owner knew is the first successful
-# use of each network (client) per credential and per owner; a use is new when it
-# comes no later than that for every network of its place. The concurrency check is
-# a window per credential over the ones held by one owner on more than one network.
+# (principal, else the credential itself), place (each distinct address and ASN, keyed
+# once into networks) and client (each distinct user agent, once into its family). What
+# a credential or owner knew is its first successful use of each network (family); a use
+# is new when it comes no later than that for every network of its place. A piece of
+# evidence is keyed by a place's first network (its /24 or /48 where there is an address,
+# else its ASN), so one place logged with an ASN by one source and without by another is
+# one piece. Concurrency is a window per credential, over those held by one owner on more
+# than one network.
 _SIGNALS_SQL = f"""
 WITH
-refs AS (
-    SELECT r.credential, r.kind, r.relation, r.parent, r.via, r.principal, e.event_key,
-           e.time, e.outcome, e.client_ip, e.asn, e.user_agent
+used AS (
+    SELECT r.credential, r.principal, e.event_key, e.time, e.outcome, e.client_ip, e.asn,
+           e.user_agent
     FROM credential_refs r JOIN events e USING (event_key)
-    WHERE $until::TIMESTAMPTZ IS NULL OR e.time < $until::TIMESTAMPTZ
+    WHERE r.relation = 'used' AND ($until::TIMESTAMPTZ IS NULL OR e.time < $until::TIMESTAMPTZ)
+),
+changed AS (
+    SELECT r.credential, r.kind, r.relation, r.parent, r.via, r.principal, e.event_key,
+           e.time, e.outcome
+    FROM credential_refs r JOIN events e USING (event_key)
+    WHERE r.relation <> 'used' AND ($until::TIMESTAMPTZ IS NULL OR e.time < $until::TIMESTAMPTZ)
 ),
 places AS MATERIALIZED (
     SELECT row_number() OVER () AS place, client_ip, asn,
            list_filter([ir_network(client_ip, NULL), ir_network(NULL, asn)],
                        lambda n: n IS NOT NULL) AS networks
-    FROM (SELECT DISTINCT client_ip, asn FROM refs WHERE relation = 'used')
+    FROM (SELECT DISTINCT client_ip, asn FROM used)
 ),
 clients AS MATERIALIZED (
-    SELECT user_agent,
+    SELECT row_number() OVER () AS client, user_agent,
            regexp_replace(regexp_replace(ir_strip(user_agent), '^\\[(.*)\\]$', '\\1'),
                           '[0-9][0-9._]*', '#', 'g') AS agent
-    FROM (SELECT DISTINCT user_agent FROM refs WHERE relation = 'used' AND user_agent <> '')
+    FROM (SELECT DISTINCT user_agent FROM used WHERE user_agent <> '')
 ),
 uses AS MATERIALIZED (
-    SELECT r.credential, r.event_key, r.time, r.outcome <> 'failure' AS ok, r.user_agent,
-           coalesce('principal:' || r.principal, r.credential) AS owner, p.place, p.networks,
-           coalesce(c.agent, '') AS agent
-    FROM refs r
+    SELECT u.credential, u.event_key, u.time, u.outcome <> 'failure' AS ok,
+           coalesce('principal:' || u.principal, u.credential) AS owner, p.place, p.networks,
+           c.client, c.agent
+    FROM used u
     JOIN places p
-      ON r.client_ip IS NOT DISTINCT FROM p.client_ip AND r.asn IS NOT DISTINCT FROM p.asn
+      ON u.client_ip IS NOT DISTINCT FROM p.client_ip AND u.asn IS NOT DISTINCT FROM p.asn
     LEFT JOIN clients c USING (user_agent)
-    WHERE r.relation = 'used'
 ),
 networked AS MATERIALIZED (
     SELECT credential, owner, event_key, time, ok, len(networks) AS keys,
@@ -218,7 +224,7 @@ new_places AS (
     GROUP BY ALL
 ),
 agents AS MATERIALIZED (
-    SELECT u.credential, u.owner, u.event_key, u.time, u.ok, u.agent, u.user_agent, o.org
+    SELECT u.credential, u.owner, u.event_key, u.time, u.ok, u.agent, u.client, o.org
     FROM uses u JOIN place_org o USING (place) WHERE u.agent <> ''
 ),
 common_agents AS (
@@ -226,8 +232,7 @@ common_agents AS (
     GROUP BY agent HAVING count(DISTINCT owner) >= $org_principals
 ),
 credential_agents AS (
-    SELECT credential, agent, min(time) FILTER (WHERE ok) AS known
-    FROM agents GROUP BY ALL
+    SELECT credential, agent, min(time) FILTER (WHERE ok) AS known FROM agents GROUP BY ALL
 ),
 owner_agents AS (
     SELECT owner, agent, min(time) FILTER (WHERE ok) AS known FROM agents GROUP BY ALL
@@ -239,13 +244,14 @@ agent_credential_since AS (
     SELECT credential, min(time) FILTER (WHERE ok) AS since FROM agents GROUP BY credential
 ),
 new_agent AS (
-    SELECT a.credential, a.event_key, a.agent, a.user_agent,
+    SELECT a.credential, a.event_key, a.agent, l.user_agent,
            coalesce(s.since >= a.time, true) AS first_use
     FROM agents a
     JOIN credential_agents c USING (credential, agent)
     JOIN owner_agents o USING (owner, agent)
     JOIN agent_owner_since h USING (owner)
     JOIN agent_credential_since s USING (credential)
+    JOIN clients l USING (client)
     WHERE coalesce(a.time <= c.known, true) AND coalesce(a.time <= o.known, true)
       AND h.since < a.time AND NOT a.org AND a.agent NOT IN (SELECT agent FROM common_agents)
 ),
@@ -266,18 +272,21 @@ concurrent AS (
     WHERE before_time >= time - to_minutes($concurrent_minutes::BIGINT)
       AND NOT list_has_any(networks, before_networks) AND NOT (org AND before_org)
 ),
+covered(kind, user_kind) AS (VALUES {_COVERED}),
 user_revocations AS (
-    SELECT lower(credential) AS holder, time FROM refs
+    SELECT lower(credential) AS holder, time FROM changed
     WHERE relation = 'revoked' AND outcome = 'success'
-      AND kind IN (SELECT DISTINCT user_kind FROM (VALUES {_COVERED}) AS c(kind, user_kind))
+      AND kind IN (SELECT user_kind FROM covered)
 ),
 held AS (
     SELECT r.credential, lower(c.user_kind || ':' || r.principal) AS holder, min(r.time) AS since
-    FROM refs r JOIN (VALUES {_COVERED}) AS c(kind, user_kind) USING (kind)
+    FROM (SELECT credential, principal, time FROM used
+          UNION ALL SELECT credential, principal, time FROM changed) r
+    JOIN covered c ON c.kind = split_part(r.credential, ':', 1)
     WHERE r.principal IS NOT NULL GROUP BY ALL
 ),
 changes AS (
-    SELECT credential, time, relation AS state FROM refs
+    SELECT credential, time, relation AS state FROM changed
     WHERE relation IN ('issued', 'revoked') AND outcome = 'success'
     UNION ALL
     SELECT h.credential, v.time, 'revoked' FROM held h JOIN user_revocations v USING (holder)
@@ -291,7 +300,7 @@ late AS (
 ),
 minted AS (
     SELECT i.credential, i.event_key, i.parent, i.via, u.networks, n.first_use
-    FROM refs i
+    FROM changed i
     JOIN uses u ON u.credential = i.parent AND u.event_key = i.event_key
     JOIN new_places n ON n.credential = i.parent AND list_contains(u.networks, n.network)
                      AND u.time >= n.since
