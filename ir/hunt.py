@@ -10,9 +10,10 @@ the case at once (contract §10):
   log carries one); a network is known to an owner once it was used successfully, and
   new only when neither key of the use was known before (so a source that logs ASNs
   and one that does not still agree on a place both saw);
-- the signals are found in one SQL statement of window functions over every use
-  (`_SIGNALS_SQL`), each with the event that shows it; the weights are data
-  (ir/catalog/hunt_weights.toml, each with its reason);
+- the signals are found in one SQL statement over every use (`_SIGNALS_SQL`: what each
+  credential and owner knew, as aggregates per credential, owner and network; a window
+  per credential for concurrency), each with the event that shows it; the weights are
+  data (ir/catalog/hunt_weights.toml, each with its reason);
 - a finding is a lineage, named by its top-most credential whose use turned suspicious
   (the `issued` refs), with everything derived from it listed, so the list reads as a
   responder's worklist, and `credential` is the id `ir trace` takes next.
@@ -90,19 +91,21 @@ class Weights:
 
 def load_weights(text: str | None = None) -> Weights:
     """The weights file of the package (or `text` in its format); IrError naming what is wrong."""
-    document = tomllib.loads(text or files("ir").joinpath(WEIGHTS_FILE).read_text("utf-8"))
     try:
-        signals = {name: _signal(name, document["signals"][name]) for name in SIGNALS}
+        document = tomllib.loads(text or files("ir").joinpath(WEIGHTS_FILE).read_text("utf-8"))
+        signals = {name: _signal(name, _table(document, "signals", name)) for name in SIGNALS}
         unknown = sorted(set(document["signals"]) - set(SIGNALS))
         if unknown:
             raise IrError(f"{WEIGHTS_FILE}: unknown signals {', '.join(unknown)}")
         weights = Weights(
             signals=signals,
-            failure=float(_explained(document["outcome"])["failure"]),
-            first_use=float(_explained(document["first_use"])["factor"]),
-            org_principals=int(_explained(document["organisation"])["principals"]),
-            concurrent_minutes=int(_explained(document["concurrency"])["minutes"]),
+            failure=float(_table(document, "outcome")["failure"]),
+            first_use=float(_table(document, "first_use")["factor"]),
+            org_principals=int(_table(document, "organisation")["principals"]),
+            concurrent_minutes=int(_table(document, "concurrency")["minutes"]),
         )
+    except tomllib.TOMLDecodeError as error:
+        raise IrError(f"{WEIGHTS_FILE}: not TOML ({error})") from None
     except KeyError as missing:
         raise IrError(f"{WEIGHTS_FILE}: {missing.args[0]} is missing") from None
     if not (0 < weights.failure <= 1 and 0 < weights.first_use <= 1):
@@ -113,7 +116,7 @@ def load_weights(text: str | None = None) -> Weights:
 
 
 def _signal(name: str, table: dict[str, Any]) -> Signal:
-    weight = float(_explained(table)["weight"])
+    weight = float(table["weight"])
     if not 0 < weight < 1:
         raise IrError(f"{WEIGHTS_FILE}: {name} weight must be between 0 and 1 (exclusive)")
     scored = bool(table.get("scored", True))
@@ -122,9 +125,13 @@ def _signal(name: str, table: dict[str, Any]) -> Signal:
     return Signal(name, weight, str(table["why"]).strip(), scored, table.get("not_scored"))
 
 
-def _explained(table: dict[str, Any]) -> dict[str, Any]:
+def _table(document: dict[str, Any], *path: str) -> dict[str, Any]:
+    """A table of the weights file, which must say why its values are what they are."""
+    table = document
+    for key in path:
+        table = table[key]
     if not str(table.get("why", "")).strip():
-        raise KeyError("a why (every weight gives its reason)")
+        raise IrError(f"{WEIGHTS_FILE}: [{'.'.join(path)}] gives no why (every weight says why)")
     return table
 
 
@@ -329,7 +336,8 @@ signals AS (
     FROM minted
 )
 SELECT s.credential, s.signal, s.piece, s.detail, s.first_use, e.time, e.outcome,
-       e.source || ':' || e.source_event_id AS event
+       e.source || ':' || e.source_event_id AS event,
+       min(e.time) OVER (PARTITION BY s.credential, s.signal, s.piece) AS since
 FROM signals s JOIN events e USING (event_key)
 WHERE $since::TIMESTAMPTZ IS NULL OR e.time >= $since::TIMESTAMPTZ
 QUALIFY row_number() OVER (
@@ -369,7 +377,7 @@ GROUP BY root
 """
 # Whom each credential belongs to, as the trace says it: its issuance, else its uses.
 _OWNERS_SQL = """
-SELECT r.credential, any_value(r.kind) AS kind,
+SELECT r.credential,
        coalesce(arg_min(r.principal, e.time)
                     FILTER (WHERE r.relation = 'issued' AND r.principal IS NOT NULL),
                 mode(r.principal)) AS principal
@@ -415,8 +423,8 @@ def _evidence(
     weights: Weights,
 ) -> pd.DataFrame:
     """Every scored signal's strongest event per (credential, signal, piece of evidence),
-    weighted:
-    a failure and a credential's first use count less."""
+    weighted (a failure and a credential's first use count less), and when the piece was
+    first seen."""
     define_network_macros(connection)
     parameters = {
         "since": since,
@@ -439,7 +447,7 @@ def _finding_roots(
     """Each suspicious credential -> the top-most suspicious credential of its lineage
     (itself when nothing above it is suspicious); between two, the earlier suspicious."""
     suspicious = sorted(set(evidence["credential"]))
-    first = evidence.groupby("credential")["time"].min()
+    first = evidence.groupby("credential")["since"].min()
     pairs = connection.execute(
         _ANCESTORS_SQL, {"credentials": suspicious, "until": until}
     ).fetchall()
@@ -456,7 +464,7 @@ def _finding_roots(
 def _lineage(
     connection: duckdb.DuckDBPyConnection, roots: list[str], until: pd.Timestamp | None
 ) -> pd.DataFrame:
-    """Per finding root: its kind, principal and everything derived from it (mint order)."""
+    """Per finding root: its principal and everything derived from it (in mint order)."""
     parameters = {"credentials": roots, "until": until}
     derived = connection.execute(_DESCENDANTS_SQL, parameters).fetchdf().set_index("credential")
     owners = connection.execute(_OWNERS_SQL, {"credentials": roots}).fetchdf()
@@ -478,7 +486,7 @@ def _finding(root: str, rows: pd.DataFrame, lineage: pd.DataFrame) -> dict[str, 
         "principal": _text(lineage["principal"].get(root)),
         "score": round(exact, 3),
         "derived": [] if not isinstance(derived, (list, np.ndarray)) else list(derived),
-        "first_suspicious_use": rows["time"].min(),
+        "first_suspicious_use": rows["since"].min(),
         "reasons": [
             {
                 "signal": row.signal,

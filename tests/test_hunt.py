@@ -108,6 +108,24 @@ def test_a_failed_attempt_weighs_less(tmp_path: Path) -> None:
     assert findings["score"].tolist() == [WEIGHTS.signals["new_network"].weight * WEIGHTS.failure]
 
 
+def test_success_after_a_failed_attempt_weighs_fully_from_the_first_attempt(
+    tmp_path: Path,
+) -> None:
+    """A network is known once used successfully: the attempt and the success are both
+    news; the success is the stronger event, the attempt when suspicion starts."""
+    records = [
+        *leaked_key_records(error="AccessDenied"),
+        v.cloudtrail("e4", "2026-09-02T00:05:00Z", "ListBuckets", KEY, ip=ATTACKER),
+        v.cloudtrail("e5", "2026-09-02T00:06:00Z", "ListBuckets", KEY, ip=ATTACKER),
+    ]
+    with ingest(tmp_path, {"ct": records}) as case:
+        findings = case.hunt()
+    assert reasons(findings) == {
+        f"aws_access_key:{KEY}": [("new_network", "203.0.113.0/24", "aws_cloudtrail:e4", 0.6)]
+    }
+    assert findings["first_suspicious_use"].tolist() == [at("2026-09-02T00:00:00Z")]
+
+
 def test_the_principal_baseline_and_a_credentials_first_use(tmp_path: Path) -> None:
     """The user used the attacker's network with another key first: the leaked key's use
     from there is not new. That other key's own first use, from a network new to its
