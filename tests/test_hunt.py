@@ -464,3 +464,23 @@ def test_the_command_table_and_csv(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["hunt", "--case", case, "--since", "yesterday-ish"])
     assert bad.exit_code == 2
     assert "not a time" in bad.stderr
+
+
+def test_log_text_in_reasons_cannot_act_on_the_terminal(tmp_path: Path) -> None:
+    """A user agent is attacker-written: the table shows its controls, JSON keeps it as data."""
+    hostile = "curl/8 \x1b[2J\x1b[31mALL CLEAR\x1b[0m \u202egpj.exe"
+    records = [
+        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "ListBuckets", KEY, ip=CORP),
+        {
+            **v.cloudtrail("e2", "2026-09-02T00:00:00Z", "ListBuckets", KEY, ip=CORP),
+            "userAgent": hostile,
+        },
+    ]
+    ingest(tmp_path, {"ct": records}).close()
+    case = str(tmp_path / "case.duckdb")
+    table = runner.invoke(app, ["hunt", "--case", case])
+    assert table.exit_code == 0
+    assert "\x1b" not in table.stdout and "\u202e" not in table.stdout
+    assert "\\x1b[2J\\x1b[31mALL CLEAR" in table.stdout
+    document = json.loads(runner.invoke(app, ["hunt", "--case", case, "-f", "json"]).stdout)
+    assert document["findings"][0]["reasons"][0]["detail"] == hostile
