@@ -1,8 +1,8 @@
 """The notebook facade: a `Case` wraps the store and delegates, one line a method.
 
 `ir.open_case(path)` opens (or creates) the case file through `ir.store`; every
-method here hands the work to the module that owns it (ingest, trace, timeline,
-evidence, contents) and returns DataFrames with tz-aware UTC times. A `Trace`
+method here hands the work to the module that owns it (ingest, trace, hunt,
+timeline, evidence, contents) and returns DataFrames with tz-aware UTC times. A `Trace`
 returned here adds the notebook conveniences (timeline, report, drawing, rich
 display) to the analysis result of `ir.trace`.
 """
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ir import contents, display, evidence, graph, pivots, report, timeline
+from ir import hunt as hunting
 from ir import ingest as ingesting
 from ir import trace as tracing
 from ir.credentials import fingerprint_ids, normalise_id
@@ -163,6 +164,16 @@ class Case:
         """Every credential of the case: kind, principal, first/last seen, events, places,
         revoked or expired; filtered by kind, a part of the principal, use since a time."""
         return pivots.credentials(self.connection, kind, principal, since)
+
+    def hunt(
+        self,
+        since: str | pd.Timestamp | None = None,
+        until: str | pd.Timestamp | None = None,
+        top: int | None = None,
+    ) -> pd.DataFrame:
+        """Credential lineages ranked by evidence that someone else uses them (contract §10):
+        one row per finding, highest score first; its `credential` is what `trace` takes."""
+        return hunting.hunt(self.connection, utc(since), utc(until), top)
 
     def timeline(
         self, since: str | pd.Timestamp | None = None, until: str | pd.Timestamp | None = None

@@ -6,6 +6,11 @@ exposure time. Networks widen an IP to what an organisation or a provider really
 holds — IPv4 /24, IPv6 /48, or the ASN where the log carries one — since corporate
 NAT pools and cloud egress rotate single addresses; the hunt and coverage judge
 novelty by them. The trace computes places once; timeline and report read its result.
+
+`NETWORK_MACROS` is `network()` again as DuckDB macros (`ir_network(ip, asn)`), for an
+analysis that keys every event of a case at once inside one query (the hunt): the
+same rules, so a network named in SQL is the network named here
+(tests/test_places.py holds both to the same inputs).
 """
 
 from __future__ import annotations
@@ -36,6 +41,65 @@ PLACE_COLUMNS = [
 ]
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
+# What str.strip() strips: every character Python counts as whitespace.
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# An octet as `ipaddress` takes it: 0-255, ASCII digits, no leading zero.
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}"
+# `network()` step by step, after `ipaddress`: a dotted quad; else IPv6 split on ':', its
+# IPv4 tail as two hextets, one '::' at most, expanded to 8 hextets of 1-4 hex digits;
+# IPv4-mapped back to IPv4. `list_transform([x], lambda v: …)[1]` binds x once (a macro
+# would otherwise repeat its argument's expression at every use).
+NETWORK_MACROS = f"""
+CREATE OR REPLACE TEMP MACRO ir_strip(s) AS trim(s, '{_WHITESPACE}');
+CREATE OR REPLACE TEMP MACRO ir_ipv4_24(s) AS
+    CASE WHEN regexp_full_match(s, '{_IPV4}') THEN regexp_extract(s, '^(.*)\\.', 1) || '.0/24' END;
+CREATE OR REPLACE TEMP MACRO ir_ipv4_hextets(o) AS
+    [printf('%x', o[1] * 256 + o[2]), printf('%x', o[3] * 256 + o[4])];
+CREATE OR REPLACE TEMP MACRO ir_ipv6_parts(p) AS
+    CASE WHEN len(p) < 3 THEN NULL
+         WHEN NOT contains(p[-1], '.') THEN p
+         WHEN regexp_full_match(p[-1], '{_IPV4}') THEN p[1:-2] || ir_ipv4_hextets(
+             list_transform(string_split(p[-1], '.'), lambda o: TRY_CAST(o AS INTEGER)))
+    END;
+CREATE OR REPLACE TEMP MACRO ir_ipv6_fill(p, k, lead, trail) AS
+    CASE WHEN (lead = 1 AND k <> 2) OR (trail = 1 AND len(p) - k <> 1)
+              OR (k - 1 - lead) + (len(p) - k - trail) > 7 THEN NULL
+         ELSE p[1 + lead : k - 1] || repeat(['0'], 8 - (k - 1 - lead) - (len(p) - k - trail))
+              || p[k + 1 : len(p) - trail]
+    END;
+CREATE OR REPLACE TEMP MACRO ir_ipv6_expand(p, skips) AS
+    CASE WHEN p IS NULL OR len(p) > 9 OR len(skips) > 1 THEN NULL
+         WHEN len(skips) = 0 THEN CASE WHEN len(p) = 8 AND p[1] <> '' AND p[8] <> '' THEN p END
+         ELSE ir_ipv6_fill(p, skips[1], CASE WHEN p[1] = '' THEN 1 ELSE 0 END,
+                           CASE WHEN p[-1] = '' THEN 1 ELSE 0 END)
+    END;
+CREATE OR REPLACE TEMP MACRO ir_ipv6_numbers(h) AS
+    CASE WHEN len(list_filter(h, lambda x: NOT regexp_full_match(x, '[0-9a-fA-F]{{1,4}}'))) = 0
+         THEN list_transform(h, lambda x: TRY_CAST('0x' || x AS INTEGER)) END;
+CREATE OR REPLACE TEMP MACRO ir_ipv6_network(h) AS
+    CASE WHEN h[1:5] = [0, 0, 0, 0, 0] AND h[6] = 65535
+         THEN printf('%d.%d.%d.0/24', h[7] >> 8, h[7] & 255, h[8] >> 8)
+         ELSE array_to_string(list_transform(
+                  h[1 : CASE WHEN h[3] <> 0 THEN 3 WHEN h[2] <> 0 THEN 2 WHEN h[1] <> 0 THEN 1 ELSE 0 END],
+                  lambda x: printf('%x', x)), ':') || '::/48'
+    END;
+CREATE OR REPLACE TEMP MACRO ir_ipv6_48(s) AS ir_ipv6_network(list_transform(
+    [list_transform([ir_ipv6_parts(string_split(s, ':'))],
+                    lambda p: ir_ipv6_expand(p, list_filter(range(2, len(p)), lambda i: p[i] = '')))[1]],
+    lambda h: ir_ipv6_numbers(h))[1]);
+CREATE OR REPLACE TEMP MACRO ir_address_network(s) AS coalesce(ir_ipv4_24(s), ir_ipv6_48(s));
+CREATE OR REPLACE TEMP MACRO ir_asn_network(a) AS
+    'AS' || CASE WHEN starts_with(a, 'AS') THEN substr(a, 3) ELSE a END;
+CREATE OR REPLACE TEMP MACRO ir_network(ip, asn) AS
+    CASE WHEN ir_strip(CAST(asn AS VARCHAR)) <> ''
+         THEN ir_asn_network(upper(ir_strip(CAST(asn AS VARCHAR))))
+         ELSE ir_address_network(split_part(ir_strip(CAST(ip AS VARCHAR)), '%', 1))
+    END;
+"""
 # By the client_ip index; actor and time are checked on the rows found.
 _SEEN_SQL = """
 SELECT client_ip, actor, min(time) AS first_time FROM events
@@ -95,6 +159,12 @@ def addresses_in(addresses: list[str], network: Network) -> list[str]:
         if address.version == network.version and address in network:
             inside.append(text)
     return inside
+
+
+def define_network_macros(connection: duckdb.DuckDBPyConnection) -> None:
+    """Make `ir_network(ip, asn)` (and its helpers) callable on this connection; temporary
+    macros, so a read-only case takes them too."""
+    connection.execute(NETWORK_MACROS)
 
 
 def places(

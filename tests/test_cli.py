@@ -243,7 +243,7 @@ def test_stats_kinds_sources_rejects(logs: Path, tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example_or_summary() -> None:
-    commands = ["ingest", "sources", "stats", "rejects", "kinds", "trace", "sql"]
+    commands = ["ingest", "sources", "stats", "rejects", "kinds", "trace", "hunt", "sql"]
     for command in commands:
         status, out, _ = run(command, "--help")
         assert status == 0 and "--case" in out, command

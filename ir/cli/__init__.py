@@ -2,13 +2,14 @@
 
 One module per command group registers its commands on the shared app
 (`ir.cli.common`); the imports below are the registry, and their order is the order
-`ir --help` lists the commands in: evidence in, what the case holds, tracing, practice.
+`ir --help` lists the commands in: evidence in, what the case holds, hunting and tracing,
+practice.
 """
 # isort: skip_file
 
 from ir.cli.common import app
-from ir.cli import evidence, contents, trace, playbook, synth
+from ir.cli import evidence, contents, trace, hunt, playbook, synth
 
 app.add_typer(playbook.app, name="playbook")
 
-__all__ = ["app", "contents", "evidence", "playbook", "synth", "trace"]
+__all__ = ["app", "contents", "evidence", "hunt", "playbook", "synth", "trace"]
