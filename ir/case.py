@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ir import contents, display, evidence, graph, report, timeline
+from ir import contents, coverage, display, evidence, graph, report, timeline
 from ir import ingest as ingesting
 from ir import trace as tracing
 from ir.credentials import fingerprint_ids, normalise_id
@@ -154,6 +154,11 @@ class Case:
     def sources(self) -> pd.DataFrame:
         """Known log sources in detection order, with what the case holds of each."""
         return contents.sources(self.connection)
+
+    def coverage(self) -> pd.DataFrame:
+        """Per source and tenant: first and last event, events, files, layouts, gaps, the
+        vendor's retention and what the export cannot hold (`ir.coverage`)."""
+        return coverage.coverage(self.connection)
 
     def kinds(self) -> pd.DataFrame:
         """Credential kinds ir knows, with how many of each the case holds."""

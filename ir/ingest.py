@@ -484,6 +484,13 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
         """
     )
     connection.execute(
+        f"""
+        INSERT INTO event_hours
+        SELECT '{source}', tenant, file_id, date_trunc('hour', time), count(*), min(time), max(time)
+        FROM ir_new GROUP BY ALL
+        """
+    )
+    connection.execute(
         """
         INSERT INTO credential_refs
         SELECT DISTINCT event_key, ref.credential, ref.kind, ref.relation, ref.parent, ref.via, ref.principal

@@ -202,6 +202,8 @@ def _node_label(row: Mapping[str, Any]) -> Text:
         label.append(f"  revoked {row['revoked_at']}", style="green")
     else:
         label.append("  never revoked", style="yellow")
+    if row.get("blind_after"):
+        label.append(f"  blind after {row['blind_after']}", style="bold magenta")
     return label
 
 

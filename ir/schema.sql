@@ -47,6 +47,21 @@ CREATE TABLE IF NOT EXISTS events (
     content_hash    UBIGINT NOT NULL    -- hash of the raw record text, to tell re-deliveries from id collisions
 );
 
+-- Per source, tenant, evidence file and hour: how many events, the first and the last.
+-- What the case can see (ir/coverage.py: spans, gaps, blind credentials) is read from
+-- here rather than from every event, so a trace's coverage costs a few thousand rows at
+-- any case size. Ingest adds a batch's rows with its events (one GROUP BY over the new
+-- events); schema 3 built it from the events of older cases.
+CREATE TABLE IF NOT EXISTS event_hours (
+    source      VARCHAR NOT NULL,
+    tenant      VARCHAR,
+    file_id     INTEGER NOT NULL,
+    hour        TIMESTAMPTZ NOT NULL,    -- the UTC hour the events fall in
+    events      BIGINT NOT NULL,
+    first_event TIMESTAMPTZ NOT NULL,
+    last_event  TIMESTAMPTZ NOT NULL
+);
+
 -- Every credential an event mentions. The lineage graph is the `issued` rows:
 -- parent -> credential, via the action that minted it.
 CREATE TABLE IF NOT EXISTS credential_refs (

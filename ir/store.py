@@ -20,7 +20,7 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
@@ -46,10 +46,24 @@ CREATE INDEX IF NOT EXISTS credential_refs_credential ON credential_refs (creden
 CREATE INDEX IF NOT EXISTS credential_refs_credential_lower ON credential_refs (lower(credential));
 CREATE INDEX IF NOT EXISTS credential_refs_parent ON credential_refs (parent);
 """
+# What ingest adds per batch (ir/ingest.py), here over every event: rebuilt whole, so a
+# case whose schema.sql already made the table (an older case re-stamped) is not doubled.
+EVENT_HOURS = """
+CREATE TABLE IF NOT EXISTS event_hours (
+    source VARCHAR NOT NULL, tenant VARCHAR, file_id INTEGER NOT NULL,
+    hour TIMESTAMPTZ NOT NULL, events BIGINT NOT NULL,
+    first_event TIMESTAMPTZ NOT NULL, last_event TIMESTAMPTZ NOT NULL
+);
+DELETE FROM event_hours;
+INSERT INTO event_hours
+SELECT source, tenant, file_id, date_trunc('hour', time), count(*), min(time), max(time)
+FROM events GROUP BY ALL;
+"""
 # Numbered steps from case_meta.schema_version to SCHEMA_VERSION; schema.sql is always
 # the newest schema. Append a step (and bump SCHEMA_VERSION); never edit a shipped one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
+    Migration(3, "events per source, tenant, file and hour (coverage)", EVENT_HOURS),
 )
 
 

@@ -8,7 +8,8 @@ credentials nor the same actor had used that IP before the exposure time.
 Extensions: `after_revocation` on events that used a credential while it was
 revoked, `after_ancestor_revocation` on uses of a credential that outlived the
 revocation of one it derives from, and `ancestors`, what issued the root, as
-context outside the closure.
+context outside the closure, and `coverage`, whether the logs that could show each
+credential's use cover its life (ir/coverage.py), with `blind_after` on the credentials.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import duckdb
 import networkx as nx
 import pandas as pd
 
-from ir import places, render
+from ir import coverage, places, render
 from ir.credentials import PRINCIPAL_REVOCATIONS
 from ir.graph import EDGE_COLUMNS, ancestor_edges, build_graph, descendant_edges
 
@@ -116,6 +117,7 @@ class Trace:
     places: pd.DataFrame
     ancestors: pd.DataFrame
     graph: nx.MultiDiGraph = field(repr=False)
+    coverage: pd.DataFrame = field(repr=False)
 
     @property
     def found(self) -> bool:
@@ -127,7 +129,7 @@ class Trace:
             "query": list(self.query),
             "root": self.root,
             "leaked_at": render.iso(self.leaked_at),
-            "credentials": render.records(self.credentials),
+            "credentials": coverage.nest(render.records(self.credentials), self.coverage),
             "events": render.records(self.events),
             "places": render.records(self.places),
             "ancestors": render.records(self.ancestors),
@@ -157,15 +159,17 @@ def trace(
     )
     place_rows = places.places(connection, refs, exposure)
     refs = refs.assign(new_place=places.from_new_place(refs, place_rows))
+    cover = coverage.of_trace(connection, credentials, refs)
     return Trace(
         query=query or list(roots),
         root=root,
         leaked_at=exposure,
-        credentials=credentials,
+        credentials=credentials.assign(blind_after=coverage.blind_after(credentials, cover)),
         events=refs.reindex(columns=EVENT_COLUMNS),
         places=place_rows,
         ancestors=ancestors,
         graph=graph,
+        coverage=cover,
     )
 
 

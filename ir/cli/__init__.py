@@ -7,6 +7,6 @@ One module per command group registers its commands on the shared app
 # isort: skip_file
 
 from ir.cli.common import app
-from ir.cli import evidence, contents, trace, synth
+from ir.cli import evidence, contents, coverage, trace, synth
 
-__all__ = ["app", "contents", "evidence", "synth", "trace"]
+__all__ = ["app", "contents", "coverage", "evidence", "synth", "trace"]

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
+from ir import coverage as coverages
 from ir import render
 from ir import report as reports
 from ir import timeline as timelines
@@ -79,6 +80,14 @@ def _show_trace(result: Trace) -> None:
         Text(f"lineage of {result.root} (exposure {render.iso(result.leaked_at)})", style="bold")
     )
     stdout.print(render.lineage_tree(result.credentials, result.root))
+    blind = coverages.blind_spots(result.coverage)
+    if not blind.empty:
+        stdout.print(
+            render.table(
+                blind.drop(columns="span"),
+                "blind spots: logs that could show these credentials' use do not cover their life",
+            )
+        )
     places = result.places.drop(columns=["credentials", "tenant"])
     stdout.print(
         render.highlighted_table(
