@@ -395,19 +395,11 @@ def blind_spots(cover: pd.DataFrame) -> pd.DataFrame:
             if row["credential"] not in credentials:
                 credentials.append(row["credential"])
     order = {"absent": 0, "before": 1, "gap": 2, "after": 3}
-    rows = [
-        {
-            "source": source,
-            "tenant": tenant,
-            "span": span,
-            "blind": text,
-            "kinds": sorted(kinds),
-            "credentials": credentials,
-        }
-        for (source, tenant, span, text), (kinds, credentials) in spans.items()
-    ]
-    rows.sort(key=lambda r: (r["source"], str(r["tenant"]), order[r["span"]], r["blind"]))
-    return pd.DataFrame(rows, columns=["source", "tenant", "span", "blind", "kinds", "credentials"])
+    keys = sorted(spans, key=lambda k: (k[0], str(k[1]), order[k[2]], k[3]))
+    return pd.DataFrame(
+        [(*key, sorted(spans[key][0]), spans[key][1]) for key in keys],
+        columns=["source", "tenant", "span", "blind", "kinds", "credentials"],
+    )
 
 
 def _blind_texts(row: dict[str, Any]) -> list[tuple[str, str]]:
@@ -432,7 +424,7 @@ def deadlines(cover: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=DEADLINE_COLUMNS)
     facts = catalog()
     grouped = cover.groupby(["source", "tenant"], dropna=False, sort=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (source, tenant), group in grouped:
         oldest = group["life_start"].min()
         present = bool((group["status"] != "absent").any())
@@ -450,7 +442,7 @@ def deadlines(cover: pd.DataFrame) -> pd.DataFrame:
         )
         if not retention:
             rows.append({**base, "days": None, "tier": None, "expires": pd.NaT, "url": None})
-    frame = pd.DataFrame(rows, columns=DEADLINE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=DEADLINE_COLUMNS).astype({"days": "Int64"})
     frame["expires"] = pd.to_datetime(frame["expires"], utc=True)
     return frame.sort_values(
         ["expires", "source", "days"], na_position="last", kind="stable"
@@ -479,7 +471,7 @@ def _lives(credentials: pd.DataFrame, events: pd.DataFrame, end: pd.Timestamp | 
     ):
         seen.setdefault(credential, {}).setdefault(source, set()).add(_tenant(tenant))
     facts = catalog()
-    lives = []
+    lives: list[Life] = []
     for credential, kind, first, revoked in zip(
         credentials["id"],
         credentials["kind"],
