@@ -285,6 +285,7 @@ def _sql(template: str, filtered: bool) -> str:
 def coverage(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per source and tenant: span, events, files, layouts, gaps, retention, limits."""
     rows = connection.execute(_ROWS_SQL).fetchdf()
+    rows["layouts"] = [list(layouts) for layouts in rows["layouts"]]
     gaps = _gaps_by_pair(_silent_spans(connection, None))
     facts = catalog()
     rows["gaps"] = [
@@ -442,7 +443,8 @@ def deadlines(cover: pd.DataFrame) -> pd.DataFrame:
         )
         if not retention:
             rows.append({**base, "days": None, "tier": None, "expires": pd.NaT, "url": None})
-    frame = pd.DataFrame(rows, columns=DEADLINE_COLUMNS).astype({"days": "Int64"})
+    frame = pd.DataFrame(rows, columns=DEADLINE_COLUMNS)
+    frame["days"] = pd.Series([row["days"] for row in rows], dtype=object)  # None, not NaN
     frame["expires"] = pd.to_datetime(frame["expires"], utc=True)
     return frame.sort_values(
         ["expires", "source", "days"], na_position="last", kind="stable"
