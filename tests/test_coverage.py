@@ -214,7 +214,7 @@ def test_blind_flags_of_the_entra_session(blind: tuple[Case, GroundTruth]) -> No
     case, _ = blind
     traced = case.trace(ENTRA)
     cover = traced.coverage
-    assert Counter(zip(cover["kind"], cover["source"], cover["status"])) == {
+    assert Counter(zip(cover["kind"], cover["source"], cover["status"], strict=True)) == {
         ("entra_session", "entra_signin", "covered"): 1,
         ("entra_session", "m365_ual", "blind"): 1,
         ("entra_session", "graph_activity", "absent"): 1,
