@@ -99,11 +99,15 @@ class Case:
         progress: ingesting.Progress | None = None,
         mappings: Iterable[str | Path] = (),
     ) -> list[ingesting.FileReport]:
-        """`mappings`: folders of mapping files (sources defined without Python)."""
+        """`mappings`: folders of mapping files (sources defined without Python). What the
+        case can see is worked out again when a file was added (`ir.coverage.refresh`)."""
         files = [Path(p) for p in paths]
-        return ingesting.ingest(
+        reports = ingesting.ingest(
             self.store, files, source=source, progress=progress, mappings=mappings
         )
+        if any(not report.skipped for report in reports):
+            coverage.refresh(self.connection)
+        return reports
 
     def trace(
         self,

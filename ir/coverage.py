@@ -57,6 +57,7 @@ else:  # pragma: no cover - Python 3.10 ships no TOML reader
     import tomli as tomllib
 
 PROBE_HOURS = 24
+HOUR = pd.Timedelta(hours=1)
 SHIFT_DAYS = 7
 MIN_WINDOWS = 2
 MIN_EVENTS = 10
@@ -77,30 +78,16 @@ TRACE_COLUMNS = [
     "kind",
     "source",
     "tenant",
+    "life_start",
+    "life_end",
     "status",
     "covered_from",
     "covered_until",
-    "life_start",
-    "life_end",
     "blind_before",
     "blind_after",
     "gaps",
 ]
 DEADLINE_COLUMNS = ["source", "tenant", "present", "oldest", "days", "tier", "expires", "url"]
-_LIFE_COLUMNS = [
-    "credential",
-    "kind",
-    "source",
-    "tenant",
-    "life_start",
-    "life_end",
-    "status",
-    "covered_from",
-    "covered_until",
-    "blind_before",
-    "blind_after",
-    "gaps",
-]
 _TIMES = ["covered_from", "covered_until", "life_start", "life_end", "blind_before", "blind_after"]
 
 
@@ -183,24 +170,21 @@ SELECT source, tenant, min(first_event) AS first_event, max(last_event) AS last_
        list(DISTINCT layout ORDER BY layout) AS layouts
 FROM per_file GROUP BY source, tenant ORDER BY source, tenant NULLS FIRST
 """
-# The (source, tenant) pairs asked about, and the lives whose ends are checked against
-# them; both as parallel lists (an empty list: none).
+# The (source, tenant) pairs asked about, as parallel lists.
 _WANTED = """
-wanted AS (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS tenant),
-lives AS (
-    SELECT unnest(?::VARCHAR[]) AS credential, unnest(?::VARCHAR[]) AS source,
-           unnest(?::VARCHAR[]) AS tenant, unnest(?::TIMESTAMPTZ[]) AS life_start,
-           unnest(?::TIMESTAMPTZ[]) AS life_end
-)"""
+WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS tenant)"""
 _WANTED_ONLY = """
 WHERE EXISTS (SELECT 1 FROM wanted w WHERE w.source = h.source
                                        AND w.tenant IS NOT DISTINCT FROM h.tenant)"""
-# The gap rule of the module docstring, in one statement: hourly counts per source and
-# tenant (`part`), the silent spans (runs of empty hours, and the hours past each life's
-# ends), their comparison windows and the events in each, and the spans in which events
-# were due; then, as `covered` spans, each source and tenant's first and last event.
+# The gap rule of the module docstring, in one statement, per source and tenant (`part`):
+# hourly counts; the silent spans: runs of empty hours (`gap`), and the first 1 to
+# PROBE_HOURS hours past the end of the logs (`after`) and before their start (`before`);
+# the comparison windows of each and the events in them; the spans in which events were
+# due. Out: each due gap; the shortest due `after` and `before` spans (a life that runs
+# to `stop` or later, or starts at `start` or earlier, runs past the logs while events
+# were due); and, as `covered`, the first and last event.
 _SPANS_SQL = """
-WITH {wanted},
+{wanted},
 hourly AS (
     SELECT h.source, h.tenant, h.hour, sum(h.events) AS events,
            min(h.first_event) AS first_event, max(h.last_event) AS last_event,
@@ -217,31 +201,23 @@ windows AS (
            min(first_event) AS first_event, max(last_event) AS last_event
     FROM hourly GROUP BY part
 ),
+lengths AS (SELECT range AS hours FROM range(1, {probe} + 1)),
 spans AS (
-    SELECT 'gap' AS span, NULL::VARCHAR AS credential, part,
-           previous + INTERVAL 1 HOUR AS start, hour AS stop
+    SELECT 'gap' AS span, part, previous + INTERVAL 1 HOUR AS start, hour AS stop
     FROM running WHERE hour > previous + INTERVAL 1 HOUR
     UNION ALL
-    SELECT 'after', l.credential, w.part, w.end_hour, date_trunc('hour', l.life_end)
-    FROM lives l JOIN windows w
-      ON w.source = l.source AND w.tenant IS NOT DISTINCT FROM l.tenant
-    WHERE date_trunc('hour', l.life_end) > w.end_hour
+    SELECT 'after', part, end_hour, end_hour + hours * INTERVAL 1 HOUR FROM windows, lengths
     UNION ALL
-    SELECT 'before', l.credential, w.part, date_trunc('hour', l.life_start) + INTERVAL 1 HOUR,
-           w.first_hour
-    FROM lives l JOIN windows w
-      ON w.source = l.source AND w.tenant IS NOT DISTINCT FROM l.tenant
-    WHERE w.first_hour > date_trunc('hour', l.life_start) + INTERVAL 1 HOUR
+    SELECT 'before', part, first_hour - hours * INTERVAL 1 HOUR, first_hour FROM windows, lengths
 ),
 probes AS (SELECT *, least(stop - start, INTERVAL {probe} HOUR) AS probe FROM spans),
 shifts AS (SELECT range AS days FROM range(1, {shift} + 1)),
 compared AS (
-    SELECT p.span, p.credential, p.part, p.start, p.stop,
-           p.start - s.days * INTERVAL 1 DAY AS window_start, p.probe
+    SELECT p.span, p.part, p.start, p.stop, p.start - s.days * INTERVAL 1 DAY AS window_start,
+           p.probe
     FROM probes p, shifts s
     UNION ALL
-    SELECT p.span, p.credential, p.part, p.start, p.stop,
-           p.stop - p.probe + s.days * INTERVAL 1 DAY, p.probe
+    SELECT p.span, p.part, p.start, p.stop, p.stop - p.probe + s.days * INTERVAL 1 DAY, p.probe
     FROM probes p, shifts s
 ),
 inside AS (
@@ -250,21 +226,43 @@ inside AS (
     WHERE c.window_start >= w.first_hour AND c.window_start + c.probe <= w.end_hour
 ),
 counted AS (
-    SELECT i.span, i.credential, i.part, i.start, i.stop, i.window_start,
-           coalesce(sum(h.events), 0) AS events
+    SELECT i.span, i.part, i.start, i.stop, i.window_start, coalesce(sum(h.events), 0) AS events
     FROM inside i LEFT JOIN hourly h
       ON h.part = i.part AND h.hour >= i.window_start AND h.hour < i.window_stop
-    GROUP BY i.span, i.credential, i.part, i.start, i.stop, i.window_start
+    GROUP BY i.span, i.part, i.start, i.stop, i.window_start
+),
+due AS (
+    SELECT span, part, start, stop, median(events)::BIGINT AS usual FROM counted
+    GROUP BY span, part, start, stop
+    HAVING count(*) >= {windows} AND min(events) >= {events}
 )
-SELECT * FROM (
-    SELECT c.span, c.credential, w.source, w.tenant, c.start, c.stop,
-           median(c.events)::BIGINT AS usual
-    FROM counted c JOIN windows w USING (part)
-    GROUP BY c.span, c.credential, w.source, w.tenant, c.start, c.stop
-    HAVING count(*) >= {windows} AND min(c.events) >= {events}
+SELECT s.span, w.source, w.tenant, s.start, s.stop, s.usual FROM (
+    SELECT * FROM due WHERE span = 'gap'
     UNION ALL
-    SELECT 'covered', NULL, source, tenant, first_event, last_event, NULL FROM windows
-) ORDER BY source, tenant NULLS FIRST, start, credential
+    SELECT 'after', part, min(start), min(stop), NULL FROM due WHERE span = 'after' GROUP BY part
+    UNION ALL
+    SELECT 'before', part, max(start), max(stop), NULL FROM due WHERE span = 'before'
+    GROUP BY part
+    UNION ALL
+    SELECT 'covered', part, first_event, last_event, NULL FROM windows
+) s JOIN windows w USING (part)
+ORDER BY w.source, w.tenant NULLS FIRST, s.span, s.start
+"""
+# The spans as `refresh` stored them, for the pairs asked about; and whether they are of
+# the case as it is (`refresh` ran after the last file was ingested).
+_STORED_SQL = """
+{wanted}
+SELECT h.span, h.source, h.tenant, h.start, h.stop, h.usual FROM coverage_spans h {only}
+ORDER BY h.source, h.tenant NULLS FIRST, h.span, h.start
+"""
+_STATE_SQL = """
+SELECT (SELECT value FROM case_meta WHERE key = 'coverage_spans_of')
+       = (SELECT coalesce(max(file_id), 0)::VARCHAR FROM evidence_files),
+       (SELECT max(last_event) FROM event_hours)
+"""
+_MARK_SQL = """
+INSERT OR REPLACE INTO case_meta
+SELECT 'coverage_spans_of', coalesce(max(file_id), 0)::VARCHAR FROM evidence_files
 """
 
 
@@ -286,7 +284,7 @@ def coverage(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per source and tenant: span, events, files, layouts, gaps, retention, limits."""
     rows = connection.execute(_ROWS_SQL).fetchdf()
     rows["layouts"] = [list(layouts) for layouts in rows["layouts"]]
-    gaps = _gaps_by_pair(_silent_spans(connection, None))
+    gaps = _gaps_by_pair(_spans(connection, None, _state(connection)[0]))
     facts = catalog()
     rows["gaps"] = [
         [_gap_json(gap) for gap in gaps.get((s, _tenant(t)), [])]
@@ -300,10 +298,33 @@ def coverage(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return rows.reindex(columns=COVERAGE_COLUMNS)
 
 
+def refresh(connection: duckdb.DuckDBPyConnection) -> None:
+    """Work out the spans of every source and tenant and keep them in the case
+    (`coverage_spans`), marked with the evidence they are of: a trace then reads a few
+    rows instead of running the gap rule. Run after an ingest; until then, readers work
+    the spans out themselves."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        connection.execute("DELETE FROM coverage_spans")
+        connection.execute(
+            f"INSERT INTO coverage_spans BY NAME {_sql(_SPANS_SQL, False)}", [[], []]
+        )
+        connection.execute(_MARK_SQL)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
 def case_end(connection: duckdb.DuckDBPyConnection) -> pd.Timestamp | None:
     """The case's latest event: what stands for "now" in a case exported at some moment."""
-    ((end,),) = connection.execute("SELECT max(last_event) FROM event_hours").fetchall()
-    return None if end is None else pd.Timestamp(end).tz_convert("UTC")
+    return _state(connection)[1]
+
+
+def _state(connection: duckdb.DuckDBPyConnection) -> tuple[bool, pd.Timestamp | None]:
+    """Whether `refresh` has seen every evidence file, and the case's latest event."""
+    ((fresh, end),) = connection.execute(_STATE_SQL).fetchall()
+    return bool(fresh), None if end is None else pd.Timestamp(end).tz_convert("UTC")
 
 
 def retention_lines(facts: SourceFacts) -> list[str]:
@@ -333,43 +354,52 @@ def of_trace(
 ) -> pd.DataFrame:
     """Per traced credential and each source and tenant that could show its use: whether
     the case covers the credential's life there (module docstring)."""
-    lives = _lives(credentials, events, case_end(connection))
-    spans = _silent_spans(connection, lives) if lives else []
-    found = {(s["span"], s["credential"], s["source"], s["tenant"]): s for s in spans}
+    fresh, end = _state(connection)
+    lives = _lives(credentials, events, end)
+    pairs = sorted({(life.source, life.tenant) for life in lives}, key=str)
+    spans = _spans(connection, pairs, fresh) if pairs else []
+    edges = {(s["span"], s["source"], s["tenant"]): s for s in spans if s["span"] != "gap"}
     gaps = _gaps_by_pair(spans)
     rows = []
     for life in lives:
         pair = (life.source, life.tenant)
-        window = found.get(("covered", None, *pair))
+        window = edges.get(("covered", *pair))
+        after = edges.get(("after", *pair))
+        before = edges.get(("before", *pair))
         inside = [
             _gap_json(gap)
             for gap in gaps.get(pair, [])
             if gap["start"] < life.end and gap["stop"] > life.start
         ]
-        before = window["start"] if window and ("before", life.credential, *pair) in found else None
-        after = window["stop"] if window and ("after", life.credential, *pair) in found else None
-        status = "absent" if window is None else "blind" if before or after or inside else "covered"
+        if window is None:
+            rows.append((*life, "absent", None, None, None, None, inside))
+            continue
+        blind_before = before is not None and _hour(life.start) + HOUR <= before["start"]
+        blind_after = after is not None and _hour(life.end) >= after["stop"]
         rows.append(
             (
                 *life,
-                status,
-                window and window["start"],
-                window and window["stop"],
-                before,
-                after,
+                "blind" if blind_before or blind_after or inside else "covered",
+                window["start"],
+                window["stop"],
+                window["start"] if blind_before else None,
+                window["stop"] if blind_after else None,
                 inside,
             )
         )
-    frame = pd.DataFrame.from_records(rows, columns=_LIFE_COLUMNS)
+    frame = pd.DataFrame.from_records(rows, columns=TRACE_COLUMNS)
     for column in _TIMES:
         frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame.reindex(columns=TRACE_COLUMNS)
+    return frame
 
 
 def blind_after(credentials: pd.DataFrame, cover: pd.DataFrame) -> pd.Series:
     """Per credential (aligned to `credentials`), the earliest moment after which a source
     that could show its use holds nothing more of its life; NaT where none stops early."""
-    earliest = cover.groupby("credential")["blind_after"].min() if len(cover) else {}
+    earliest: dict[str, pd.Timestamp] = {}
+    for credential, moment in zip(cover["credential"], cover["blind_after"], strict=True):
+        if not pd.isna(moment) and (credential not in earliest or moment < earliest[credential]):
+            earliest[credential] = moment
     return pd.to_datetime(credentials["id"].map(earliest), utc=True)
 
 
@@ -495,25 +525,23 @@ def _lives(credentials: pd.DataFrame, events: pd.DataFrame, end: pd.Timestamp | 
     return lives
 
 
-def _silent_spans(
-    connection: duckdb.DuckDBPyConnection, lives: list[Life] | None
+def _spans(
+    connection: duckdb.DuckDBPyConnection,
+    pairs: list[tuple[str, str | None]] | None,
+    fresh: bool,
 ) -> list[dict[str, Any]]:
-    """The silent spans in which events were due (module docstring): gaps, and the spans
-    before and after each of `lives`; and each source and tenant's covered span, first to
-    last event. Only the sources and tenants of `lives` (None: every one, no lives). Rows
-    as dicts: a trace's handful does not pay for a DataFrame."""
-    pairs = sorted({(life.source, life.tenant) for life in lives or ()}, key=str)
-    parameters: list[list[Any]] = [
-        [source for source, _ in pairs],
-        [tenant for _, tenant in pairs],
-        *([] for _ in range(5)),
-    ]
-    for life in lives or ():
-        for values, value in zip(parameters[2:], life[:1] + life[2:], strict=True):
-            values.append(value.to_pydatetime() if isinstance(value, pd.Timestamp) else value)
-    result = connection.execute(_sql(_SPANS_SQL, filtered=lives is not None), parameters)
+    """The spans (`_SPANS_SQL`) of `pairs` (None: every source and tenant): as `refresh`
+    kept them when they are `fresh` (of the case as it is), else worked out now. Rows as
+    dicts: a trace's handful does not pay for a DataFrame."""
+    parameters = [[source for source, _ in pairs or ()], [tenant for _, tenant in pairs or ()]]
+    template = _STORED_SQL if fresh else _SPANS_SQL
+    result = connection.execute(_sql(template, filtered=pairs is not None), parameters)
     names = [column[0] for column in result.description]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def _hour(moment: pd.Timestamp) -> pd.Timestamp:
+    return moment.floor("h")
 
 
 def _gaps_by_pair(

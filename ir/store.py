@@ -48,11 +48,16 @@ CREATE INDEX IF NOT EXISTS credential_refs_parent ON credential_refs (parent);
 """
 # What ingest adds per batch (ir/ingest.py), here over every event: rebuilt whole, so a
 # case whose schema.sql already made the table (an older case re-stamped) is not doubled.
+# coverage_spans starts empty and unmarked: readers work the spans out until an ingest.
 EVENT_HOURS = """
 CREATE TABLE IF NOT EXISTS event_hours (
     source VARCHAR NOT NULL, tenant VARCHAR, file_id INTEGER NOT NULL,
     hour TIMESTAMPTZ NOT NULL, events BIGINT NOT NULL,
     first_event TIMESTAMPTZ NOT NULL, last_event TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS coverage_spans (
+    source VARCHAR NOT NULL, tenant VARCHAR, span VARCHAR NOT NULL,
+    start TIMESTAMPTZ NOT NULL, stop TIMESTAMPTZ NOT NULL, usual BIGINT
 );
 DELETE FROM event_hours;
 INSERT INTO event_hours

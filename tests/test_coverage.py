@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 import ir
 import parsers
 from ir import coverage, render, report
+from ir import ingest as ingesting
 from ir.case import Case
 from ir.cli import app
 from ir.credentials import KIND_NAMES, PRINCIPAL_REVOCATIONS
@@ -317,6 +318,36 @@ def test_a_schema_2_case_gains_event_hours(tmp_path: Path) -> None:
     with ir.open_case(older, read_only=True) as case:
         assert case.sql("SELECT * FROM event_hours ORDER BY ALL").equals(expected)
         assert len(expected) > 100
+
+
+def test_the_spans_kept_at_ingest_are_the_rule_worked_out_again(
+    blind: tuple[Case, GroundTruth], tmp_path: Path
+) -> None:
+    """`refresh` keeps the spans after an ingest; without its mark, readers work them out:
+    the same rows and the same blind credentials either way."""
+    case, _ = blind
+    kept = case.sql("SELECT span, count(*) AS n FROM coverage_spans GROUP BY ALL ORDER BY ALL")
+    assert kept.values.tolist() == [["after", 8], ["before", 9], ["covered", 10], ["gap", 1]]
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(case.path.read_bytes())
+    with ir.open_case(copy) as unmarked:
+        unmarked.sql("DELETE FROM case_meta WHERE key = 'coverage_spans_of'")
+        unmarked.sql("DELETE FROM coverage_spans")
+        assert unmarked.coverage().equals(case.coverage())
+        for root in (ENTRA, AWS):
+            assert unmarked.trace(root).coverage.equals(case.trace(root).coverage)
+
+
+def test_files_ingested_past_the_kept_spans_are_seen(tmp_path: Path) -> None:
+    """An ingest that does not go through the case facade leaves the kept spans behind:
+    they are not read then, and the new source shows."""
+    logs = Path(__file__).resolve().parent.parent / "sample_logs" / "logs"
+    with ir.open_case(tmp_path / "case.duckdb") as case:
+        case.ingest(logs / "okta")
+        ingesting.ingest(case.store, [logs / "aws_cloudtrail"])
+        assert set(case.sql("SELECT DISTINCT source FROM coverage_spans")["source"]) == {"okta"}
+        assert list(case.coverage()["source"]) == ["aws_cloudtrail", "okta"]
+        assert set(case.trace(AWS).coverage["status"]) == {"covered"}
 
 
 # --- the catalogue ---------------------------------------------------------------------------
