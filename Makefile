@@ -18,6 +18,7 @@ demo: $(STAMP)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/ir ingest sample_logs/ --case $(DEMO)/case.duckdb
 	$(BIN)/ir stats --case $(DEMO)/case.duckdb
+	$(BIN)/ir coverage --case $(DEMO)/case.duckdb
 	$(BIN)/ir trace --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb
 	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format csv --out $(DEMO)/timeline.csv
 	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format md --out $(DEMO)/report.md

@@ -1,8 +1,9 @@
 """What the case can see, and where a trace runs past it.
 
 Everything here reads `event_hours` (per source, tenant, evidence file and UTC hour:
-how many events, the first and the last; ingest keeps it), never the events
-themselves, so it costs the same on a case of ten thousand events or ten million.
+how many events, the first and the last; ingest keeps it) and `coverage_spans` (the
+gap rule's answer, kept by `refresh` after each ingest through the case), never the
+events themselves: a trace's coverage reads a few rows at any case size.
 
 - `coverage`: per source and tenant, the first and last event, how many events and
   evidence files, the layouts they came in, the gaps, the vendor's retention and what
@@ -12,16 +13,15 @@ themselves, so it costs the same on a case of ten thousand events or ten million
   cover its life: from its first event to its revocation, or to the case's end (its
   latest event: nothing later is in any of its logs) when it was never revoked.
   `absent`: the case holds none of those logs; `blind`: they stop before the life ends
-  (`blind_after`), start after it began (`blind_before`), or have gaps inside it;
-  `covered`: none of these.
+  (`blind_after`, their last event), start after it began (`blind_before`, their first),
+  or have gaps inside it; `covered`: none of these.
 - `deadlines`: when each of those sources' retention starts erasing the lineage's
   oldest events at the vendor, soonest first: what to export next.
 
 Silent spans and the gap rule. A *silent span* is a run of whole UTC hours in which
-one source, in one tenant, logged nothing: between two hours with events (a gap),
-from the end of its logs to a credential's life end (after), or from a life's start
-to the start of its logs (before). Events were *due* in a silent span, which is then
-reported, when the source's own activity at the same clock hours says so:
+one source, in one tenant, logged nothing: between two hours with events (a gap), or
+past the end of its logs (after) or before their start (before). Events were *due* in
+a silent span when the source's own activity at the same clock hours says so:
 
 1. comparison windows: the span's first `PROBE_HOURS` hours (all of it, if shorter)
    moved back by 1 to `SHIFT_DAYS` days, and its last `PROBE_HOURS` hours moved forward
@@ -29,6 +29,11 @@ reported, when the source's own activity at the same clock hours says so:
    (its first event's hour to its last event's hour) count;
 2. events were due when at least `MIN_WINDOWS` windows count and every one of them
    holds at least `MIN_EVENTS` events.
+
+A gap in which events were due is reported. Past the ends, the rule is worked out for
+spans of 1 to `PROBE_HOURS` hours (a longer one compares as its first or last
+`PROBE_HOURS`) and the shortest due one kept: a credential's life that runs past it,
+to the hour, is blind after the logs' last event (before their first).
 
 The same hours of other days carry the source's nights and weekends with them: a lull
 repeats, so some comparison window is as quiet and the lull is not a gap; ten events in
@@ -316,13 +321,9 @@ def refresh(connection: duckdb.DuckDBPyConnection) -> None:
         raise
 
 
-def case_end(connection: duckdb.DuckDBPyConnection) -> pd.Timestamp | None:
-    """The case's latest event: what stands for "now" in a case exported at some moment."""
-    return _state(connection)[1]
-
-
 def _state(connection: duckdb.DuckDBPyConnection) -> tuple[bool, pd.Timestamp | None]:
-    """Whether `refresh` has seen every evidence file, and the case's latest event."""
+    """Whether `refresh` has seen every evidence file, and the case's latest event (what
+    stands for "now" in a case exported at some moment)."""
     ((fresh, end),) = connection.execute(_STATE_SQL).fetchall()
     return bool(fresh), None if end is None else pd.Timestamp(end).tz_convert("UTC")
 

@@ -403,3 +403,14 @@ def test_the_notebook_shows_the_blind_spots(blind: tuple[Case, GroundTruth]) -> 
     assert "<td style='text-align:left'>graph_activity</td>" in section
     assert "after 2026-09-04T23:46:07Z: the logs end there" in section
     assert "2026-09-10T08:03:25.786Z" in section  # entra_signin on a free tenant: first to go
+
+
+def test_cli_help_and_the_blind_spots_incident(tmp_path: Path) -> None:
+    runner = CliRunner()
+    text = runner.invoke(app, ["coverage", "--help"]).stdout
+    assert "--case" in text and "Example: ir coverage" in text
+    out = tmp_path / "incident"
+    result = runner.invoke(app, ["synth", str(out), "--events", "400", "--blind-spots"])
+    assert result.exit_code == 0, result.output
+    folders = sorted(p.name for p in (out / "logs").iterdir())
+    assert "graph_activity" not in folders and "entra_signin" in folders
