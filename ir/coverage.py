@@ -62,7 +62,6 @@ else:  # pragma: no cover - Python 3.10 ships no TOML reader
     import tomli as tomllib
 
 PROBE_HOURS = 24
-HOUR = pd.Timedelta(hours=1)
 SHIFT_DAYS = 7
 MIN_WINDOWS = 2
 MIN_EVENTS = 10
@@ -120,6 +119,8 @@ class Limit:
 
 @dataclass(frozen=True)
 class SourceFacts:
+    """One source's entry: what its tenant column holds, its retention, its limits."""
+
     tenant: str
     retention: tuple[Retention, ...] = ()
     limits: tuple[Limit, ...] = ()
@@ -142,6 +143,7 @@ class Catalog:
 
 @cache
 def catalog() -> Catalog:
+    """The catalogue, read once per process."""
     document = tomllib.loads(files("parsers").joinpath("coverage.toml").read_text("utf-8"))
     return Catalog(
         kinds={kind: tuple(sources) for kind, sources in document["kinds"].items()},
@@ -329,6 +331,7 @@ def _state(connection: duckdb.DuckDBPyConnection) -> tuple[bool, pd.Timestamp | 
 
 
 def retention_lines(facts: SourceFacts) -> list[str]:
+    """'<days> d: <plan or class of events>' per retention period, shortest first."""
     return [f"{r.days} d: {r.tier}" for r in sorted(facts.retention, key=lambda r: r.days)]
 
 
@@ -375,8 +378,9 @@ def of_trace(
         if window is None:
             rows.append((*life, "absent", None, None, None, None, inside))
             continue
-        blind_before = before is not None and _hour(life.start) + HOUR <= before["start"]
-        blind_after = after is not None and _hour(life.end) >= after["stop"]
+        # the spans start and stop on the hour: a life reaches one when it passes its edge
+        blind_before = before is not None and life.start < before["start"]
+        blind_after = after is not None and life.end >= after["stop"]
         rows.append(
             (
                 *life,
@@ -539,10 +543,6 @@ def _spans(
     result = connection.execute(_sql(template, filtered=pairs is not None), parameters)
     names = [column[0] for column in result.description]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-
-
-def _hour(moment: pd.Timestamp) -> pd.Timestamp:
-    return moment.floor("h")
 
 
 def _gaps_by_pair(

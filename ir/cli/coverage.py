@@ -56,12 +56,14 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _notes(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per source in the case, its retention periods and export limits, once each."""
+    """Per source in the case, what its tenant is, its retention periods and export
+    limits, once each."""
+    facts = coverages.catalog()
     rows = [
         {"source": source, "note": note}
         for source, retention, limits in zip(
             frame["source"], frame["retention"], frame["limits"], strict=True
         )
-        for note in [*retention, *limits]
+        for note in [f"tenant: {facts.facts(source).tenant}", *retention, *limits]
     ]
     return pd.DataFrame(rows, columns=["source", "note"]).drop_duplicates(ignore_index=True)
