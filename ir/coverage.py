@@ -392,10 +392,13 @@ def of_trace(
                 inside,
             )
         )
-    frame = pd.DataFrame.from_records(rows, columns=TRACE_COLUMNS)
-    for column in _TIMES:
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame
+    columns = zip(*rows, strict=True) if rows else ([] for _ in TRACE_COLUMNS)
+    return pd.DataFrame(
+        {
+            name: pd.DatetimeIndex(values, tz="UTC") if name in _TIMES else list(values)
+            for name, values in zip(TRACE_COLUMNS, columns, strict=True)
+        }
+    )
 
 
 def blind_after(credentials: pd.DataFrame, cover: pd.DataFrame) -> pd.Series:
