@@ -102,12 +102,14 @@ class Case:
         """`mappings`: folders of mapping files (sources defined without Python). What the
         case can see is worked out again when a file was added (`ir.coverage.refresh`)."""
         files = [Path(p) for p in paths]
-        reports = ingesting.ingest(
-            self.store, files, source=source, progress=progress, mappings=mappings
+        return ingesting.ingest(
+            self.store,
+            files,
+            source=source,
+            progress=progress,
+            mappings=mappings,
+            after_load=coverage.refresh,
         )
-        if any(not report.skipped for report in reports):
-            coverage.refresh(self.connection)
-        return reports
 
     def trace(
         self,

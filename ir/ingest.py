@@ -92,8 +92,11 @@ def ingest(
     source: str | None = None,
     progress: Progress | None = None,
     mappings: Iterable[str | Path] = (),
+    after_load: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> list[FileReport]:
-    """`mappings`: folders of mapping files whose sources join detection after the built-ins."""
+    """`mappings`: folders of mapping files whose sources join detection after the built-ins.
+    `after_load`: work on what was loaded (none when every file was skipped), before the
+    closing checkpoint; the case facade keeps the coverage spans with it."""
     available = registry(mappings)
     override = _named(available, source) if source else None
     reports: list[FileReport] = []
@@ -127,6 +130,8 @@ def ingest(
             done += sum(item.bytes for item in batch)
             if progress:
                 progress(done, total)
+        if pending and after_load is not None:
+            after_load(store.connection)
     return reports
 
 
