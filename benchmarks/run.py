@@ -236,6 +236,58 @@ def hunt_case(data: Path) -> dict[str, Any]:
     return {"hunt_seconds": seconds, "findings": len(findings), "events": events}
 
 
+def coverage_cost(data: Path) -> dict[str, Any]:
+    """`ir coverage` on the case (median of 5), and what coverage adds to each root's trace:
+    the median of its own work (`of_trace` + `blind_after` on the trace's credentials and
+    events) against the median trace without it (the trace, which includes it, less it)."""
+    import ir
+    from ir import coverage
+
+    roots = sorted(json.loads((data / "ground_truth.json").read_text())["scenarios"])
+    added = {}
+    with ir.open_case(data / "case.duckdb", read_only=True) as case:
+        whole = statistics.median(_timed_runs(case.coverage))
+        for root in roots:
+            traced = case.trace(root)
+            own = statistics.median(
+                _timed_runs(
+                    lambda t=traced: coverage.blind_after(
+                        t.credentials, coverage.of_trace(case.connection, t.credentials, t.events)
+                    )
+                )
+            )
+            total = statistics.median(_timed_runs(lambda r=root: case.trace(r)))
+            added[root] = {"trace_seconds": total, "coverage_seconds": own}
+    return {"coverage_seconds": whole, "roots": added}
+
+
+def coverage_rows(result: dict[str, Any], events: int) -> list[dict[str, Any]]:
+    """The coverage lines of the results table: `ir coverage`, and the trace's added time
+    for the slowest root (what the trace row shows) and for the root it weighs most on."""
+    roots = result["roots"]
+    share = {
+        root: r["coverage_seconds"] / (r["trace_seconds"] - r["coverage_seconds"])
+        for root, r in roots.items()
+    }
+    slowest = max(roots, key=lambda root: roots[root]["trace_seconds"])
+    heaviest = max(share, key=share.__getitem__)
+    return [
+        {
+            "events": events,
+            "measure": "ir coverage s (median of 5)",
+            "value": round(result["coverage_seconds"], 3),
+            "ratio": "",
+        },
+        {
+            "events": events,
+            "measure": "trace coverage s (slowest root, median of 5)",
+            "value": round(roots[slowest]["coverage_seconds"], 4),
+            "ratio": f"+{100 * share[slowest]:.1f}% on its trace; at most +{100 * share[heaviest]:.1f}%"
+            f" ({heaviest.split(':')[0]}, trace {roots[heaviest]['trace_seconds']:.3f}s)",
+        },
+    ]
+
+
 def _timed_runs(work: Callable[[], object], runs: int = 5) -> list[float]:
     times = []
     for _ in range(runs):
@@ -260,6 +312,7 @@ MEASUREMENTS: dict[str, Callable[[Path], Any]] = {
     "ir_reingest_all_sources": ir_reingest_all,
     "ir_trace": trace_root,
     "ir_hunt": hunt_case,
+    "ir_coverage": coverage_cost,
 }
 
 
@@ -390,6 +443,7 @@ def run_size(out: Path, events: int, seed: int) -> list[dict[str, Any]]:
             f"({traced['lookup_seconds']:.3f}s); {traced['traced_credentials']} credentials, {traced['traced_events']} rows",
         ),
         hunt_row(results["ir_hunt"]["result"], traced, row),
+        *coverage_rows(results["ir_coverage"]["result"], events),
     ]
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ir import contents, display, evidence, graph, pivots, report, timeline
+from ir import contents, coverage, display, evidence, graph, pivots, report, timeline
 from ir import hunt as hunting
 from ir import ingest as ingesting
 from ir import trace as tracing
@@ -111,10 +111,16 @@ class Case:
         progress: ingesting.Progress | None = None,
         mappings: Iterable[str | Path] = (),
     ) -> list[ingesting.FileReport]:
-        """`mappings`: folders of mapping files (sources defined without Python)."""
+        """`mappings`: folders of mapping files (sources defined without Python). What the
+        case can see is worked out again when a file was added (`ir.coverage.refresh`)."""
         files = [Path(p) for p in paths]
         return ingesting.ingest(
-            self.store, files, source=source, progress=progress, mappings=mappings
+            self.store,
+            files,
+            source=source,
+            progress=progress,
+            mappings=mappings,
+            after_load=coverage.refresh,
         )
 
     def trace(
@@ -215,6 +221,11 @@ class Case:
     def sources(self) -> pd.DataFrame:
         """Known log sources in detection order, with what the case holds of each."""
         return contents.sources(self.connection)
+
+    def coverage(self) -> pd.DataFrame:
+        """Per source and tenant: first and last event, events, files, layouts, gaps, the
+        vendor's retention and what the export cannot hold (`ir.coverage`)."""
+        return coverage.coverage(self.connection)
 
     def kinds(self) -> pd.DataFrame:
         """Credential kinds ir knows, with how many of each the case holds."""

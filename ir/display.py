@@ -52,12 +52,14 @@ PLACE_COLUMNS = [
     "actors",
 ]
 LATE_COLUMNS = ["time", "credential", "action", "outcome", "client_ip", "place", "why"]
+DEADLINE_COLUMNS = ["expires", "source", "tenant", "retention", "held"]
 NO_LATE = (
     "No traced credential was used after its own or an ancestor's revocation, or after it expired."
 )
 HINT = (
     f"<p style='color:{MUTED}'>DataFrames: <code>.credentials</code>, <code>.events</code>, "
-    "<code>.places</code>, <code>.ancestors</code>, <code>.timeline()</code>; the graph: "
+    "<code>.places</code>, <code>.ancestors</code>, <code>.coverage</code>, <code>.timeline()</code>;"
+    " the graph: "
     "<code>.graph</code>, <code>.draw()</code>; the breach report: <code>.report(path)</code></p>"
 )
 LEFT_TD = "<td style='text-align:left'>"
@@ -103,6 +105,8 @@ def trace_html(trace: Trace) -> str:
             table_html(pd.DataFrame(model["places"], columns=PLACE_COLUMNS)),
             "<h5>Used after revocation</h5>",
             table_html(pd.DataFrame(late, columns=LATE_COLUMNS)) if late else f"<p>{NO_LATE}</p>",
+            "<h5>What this trace cannot see</h5>",
+            _coverage_html(model["coverage"]),
             HINT,
         ]
     )
@@ -244,6 +248,27 @@ def _ancestors_html(ancestors: pd.DataFrame) -> str:
     return f"<p style='color:{MUTED}'>Issued by (ancestors: context, not traced)</p>" + table_html(
         ancestors[list(report.ANCESTOR_COLUMNS)]
     )
+
+
+def _coverage_html(coverage: dict[str, Any]) -> str:
+    """The report's blind spots: sources absent, blind spans, and the retention deadlines."""
+    parts = []
+    if coverage["absent"]:
+        parts.append(
+            f"<p style='color:{NEW}'>Sources that could show their use, absent from the case:</p>"
+        )
+        parts.append(table_html(pd.DataFrame(coverage["absent"])))
+    if coverage["spans"]:
+        parts.append(f"<p style='color:{NEW}'>Blind spans while the credentials lived:</p>")
+        parts.append(table_html(pd.DataFrame(coverage["spans"])))
+    if not parts:
+        parts.append("<p>The logs in the case cover every traced credential's life.</p>")
+    deadlines = pd.DataFrame(coverage["deadlines"], columns=DEADLINE_COLUMNS)
+    parts.append(
+        "<p>Retention: when the vendors drop the lineage's oldest events, soonest first</p>"
+    )
+    parts.append(table_html(deadlines))
+    return "".join(parts)
 
 
 def _flagged(count: Any, noun: str) -> str:

@@ -219,6 +219,8 @@ def _node_label(row: Mapping[str, Any]) -> Text:
         )
     if row.get("expires_at") and not row.get("expired") and not row.get("revoked_at"):
         label.append(f", expires {row['expires_at']}", style="yellow")
+    if row.get("blind_after"):
+        label.append(f"  blind after {row['blind_after']}", style="bold magenta")
     return label
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ir import places, render, timeline
+from ir import coverage, places, render, timeline
 from ir.errors import UsageError
 
 if TYPE_CHECKING:
@@ -75,6 +75,11 @@ SECTIONS = (
         "Remaining exposure",
         "Eradication and recovery (§3.3.4): what access is still live; what corrective "
         "actions remain?",
+    ),
+    (
+        "coverage",
+        "What this report could not see",
+        "Lessons learned (§3.4.1): what information was needed sooner?",
     ),
 )
 
@@ -134,6 +139,7 @@ def model(trace: Trace) -> dict[str, Any]:
         "actions": _actions(trace.credentials, events),
         "after_revocation": _after_revocation(trace.credentials, events),
         "remaining": _remaining(trace.credentials, events),
+        "coverage": _coverage(trace),
     }
 
 
@@ -373,6 +379,53 @@ def _remaining(credentials: pd.DataFrame, events: pd.DataFrame) -> list[dict[str
         for row in _records(credentials)
         if row["revoked_at"] is None and (not row["expired"] or row["id"] in used_late)
     ]
+
+
+def _coverage(trace: Trace) -> dict[str, Any]:
+    """What the logs behind the trace cannot show (ir/coverage.py): the sources the lineage's
+    kinds need that the case lacks, the blind spans of the others with the credentials whose
+    lives they cut, the moment never-revoked credentials are followed to, and the retention
+    that erases the lineage's oldest events next."""
+    spots = coverage.blind_spots(trace.coverage)
+    catalog = coverage.catalog()
+    never = trace.coverage[
+        trace.coverage["credential"].isin(
+            trace.credentials.loc[trace.credentials["revoked_at"].isna(), "id"]
+        )
+    ]
+    return {
+        "case_end": NONE if never.empty else _cell(never["life_end"].max()),
+        "absent": [
+            {
+                "source": spot["source"],
+                "tenant": _cell(spot["tenant"]),
+                "kinds": _joined(spot["kinds"]),
+                "why": _joined(coverage.limit_lines(catalog.facts(spot["source"]), None)),
+            }
+            for spot in _records(spots[spots["span"] == "absent"])
+        ],
+        "spans": [
+            {
+                "source": spot["source"],
+                "tenant": _cell(spot["tenant"]),
+                "blind": spot["blind"],
+                "credentials": _joined(spot["credentials"]),
+            }
+            for spot in _records(spots[spots["span"] != "absent"])
+        ],
+        "deadlines": [
+            {
+                "expires": _cell(row["expires"]),
+                "source": row["source"],
+                "tenant": _cell(row["tenant"]),
+                "oldest": _cell(row["oldest"]),
+                "retention": NONE if row["days"] is None else f"{row['days']} d: {row['tier']}",
+                "held": "yes" if row["present"] else "no",
+                "url": _cell(row["url"]),
+            }
+            for row in _records(coverage.deadlines(trace.coverage))
+        ],
+    }
 
 
 def _ancestor_notes(credentials: pd.DataFrame) -> dict[str, str]:

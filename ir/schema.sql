@@ -53,6 +53,35 @@ CREATE TABLE IF NOT EXISTS events (
     content_hash    VARCHAR NOT NULL
 );
 
+-- Per source, tenant, evidence file and hour: how many events, the first and the last.
+-- What the case can see (ir/coverage.py: spans, gaps, blind credentials) is read from
+-- here rather than from every event, so a trace's coverage costs a few thousand rows at
+-- any case size. Ingest adds a batch's rows with its events (one GROUP BY over the new
+-- events); schema 3 built it from the events of older cases.
+CREATE TABLE IF NOT EXISTS event_hours (
+    source      VARCHAR NOT NULL,
+    tenant      VARCHAR,
+    file_id     INTEGER NOT NULL,
+    hour        TIMESTAMPTZ NOT NULL,    -- the UTC hour the events fall in
+    events      BIGINT NOT NULL,
+    first_event TIMESTAMPTZ NOT NULL,
+    last_event  TIMESTAMPTZ NOT NULL
+);
+
+-- The gap rule's answer per source and tenant (ir/coverage.py `refresh`, run after an
+-- ingest): `gap` spans in which events were due, the shortest `after` / `before` spans
+-- past the logs' ends in which they were, and the `covered` span, first to last event.
+-- case_meta `coverage_spans_of` names the last evidence file it has seen; a case ingested
+-- since is read by working the rule out again.
+CREATE TABLE IF NOT EXISTS coverage_spans (
+    source VARCHAR NOT NULL,
+    tenant VARCHAR,
+    span   VARCHAR NOT NULL,            -- gap | after | before | covered
+    start  TIMESTAMPTZ NOT NULL,
+    stop   TIMESTAMPTZ NOT NULL,
+    usual  BIGINT                       -- gap: the median events of its comparison windows
+);
+
 -- Every credential an event mentions. The lineage graph is the `issued` rows:
 -- parent -> credential, via the action that minted it.
 CREATE TABLE IF NOT EXISTS credential_refs (

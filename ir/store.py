@@ -20,7 +20,7 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
@@ -65,6 +65,24 @@ CREATE INDEX events_client_ip ON events (client_ip);
 INSERT INTO case_meta
     SELECT '{LEGACY_HASHES_KEY}', CAST(count(*) AS VARCHAR) FROM events HAVING count(*) > 0;
 """
+# What ingest adds per batch (ir/ingest.py), here over every event: rebuilt whole, so a
+# case whose schema.sql already made the table (an older case re-stamped) is not doubled.
+# coverage_spans starts empty and unmarked: readers work the spans out until an ingest.
+EVENT_HOURS = """
+CREATE TABLE IF NOT EXISTS event_hours (
+    source VARCHAR NOT NULL, tenant VARCHAR, file_id INTEGER NOT NULL,
+    hour TIMESTAMPTZ NOT NULL, events BIGINT NOT NULL,
+    first_event TIMESTAMPTZ NOT NULL, last_event TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS coverage_spans (
+    source VARCHAR NOT NULL, tenant VARCHAR, span VARCHAR NOT NULL,
+    start TIMESTAMPTZ NOT NULL, stop TIMESTAMPTZ NOT NULL, usual BIGINT
+);
+DELETE FROM event_hours;
+INSERT INTO event_hours
+SELECT source, tenant, file_id, date_trunc('hour', time), count(*), min(time), max(time)
+FROM events GROUP BY ALL;
+"""
 # Numbered steps from case_meta.schema_version to SCHEMA_VERSION; schema.sql is always
 # the newest schema. Append a step (and bump SCHEMA_VERSION); never edit a shipped one.
 JOURNAL_STEP_COLUMNS = """
@@ -90,6 +108,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "when issued credentials expire, where the vendor logs it",
         "ALTER TABLE credential_refs ADD COLUMN IF NOT EXISTS expires_at TIMESTAMPTZ",
     ),
+    Migration(6, "events per source, tenant, file and hour (coverage)", EVENT_HOURS),
 )
 
 

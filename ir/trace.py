@@ -17,6 +17,8 @@ so without a given time the trace assumes the end of the first 24 hours of the
 earliest recorded use among the roots and their ancestors, and says so
 (`leaked_at_assumed`, `exposure_basis`): a key the attacker minted, traced on its
 own, is judged against its lineage's exposure, not against its own first use.
+`coverage`: whether the logs that could show each credential's use cover its life
+(ir/coverage.py), with `blind_after` on the credentials.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import duckdb
 import networkx as nx
 import pandas as pd
 
-from ir import places, render
+from ir import coverage, places, render
 from ir.credentials import PRINCIPAL_REVOCATIONS
 from ir.graph import EDGE_COLUMNS, ancestor_edges, build_graph, descendant_edges
 
@@ -140,6 +142,7 @@ class Trace:
     places: pd.DataFrame
     ancestors: pd.DataFrame
     graph: nx.MultiDiGraph = field(repr=False)
+    coverage: pd.DataFrame = field(repr=False)
 
     @property
     def found(self) -> bool:
@@ -153,7 +156,7 @@ class Trace:
             "leaked_at": render.iso(self.leaked_at),
             "leaked_at_assumed": self.leaked_at_assumed,
             "exposure_basis": self.exposure_basis,
-            "credentials": render.records(self.credentials),
+            "credentials": coverage.nest(render.records(self.credentials), self.coverage),
             "events": render.records(self.events),
             "places": render.records(self.places),
             "ancestors": render.records(self.ancestors),
@@ -186,17 +189,19 @@ def trace(
     )
     place_rows = places.places(connection, refs, exposure.at)
     refs = refs.assign(new_place=places.from_new_place(refs, place_rows))
+    cover = coverage.of_trace(connection, credentials, refs)
     return Trace(
         query=query or list(roots),
         root=root,
         leaked_at=exposure.at,
         leaked_at_assumed=exposure.assumed,
         exposure_basis=exposure.basis,
-        credentials=credentials,
+        credentials=credentials.assign(blind_after=coverage.blind_after(credentials, cover)),
         events=refs.reindex(columns=EVENT_COLUMNS),
         places=place_rows,
         ancestors=ancestors,
         graph=graph,
+        coverage=cover,
     )
 
 

@@ -83,7 +83,7 @@ def test_html_is_self_contained(html_path: Path) -> None:
     tags = parse(text)
     assert "src" not in tags.attributes and "href" not in without_bundle(text).split("<nav>")[0]
     assert tags.tags["script"] == 2  # the bundle and the figure, nothing else
-    assert tags.tags["table"] == 9  # no remaining exposure: the session keys expired
+    assert tags.tags["table"] == 10  # no remaining exposure (expired keys); retention deadlines
     assert f'id="{report.PLOT_ID}"' in text
     assert text.count('id="plotlyjs"') == 1  # plotly.js once, however many figures
     assert '<td class="ip">203.0.113.66</td>' in text  # addresses never break at a dot

@@ -18,17 +18,27 @@ def synth(
         int, typer.Option("--events", min=1, help="How many log records to write (about).")
     ] = 2000,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 7,
+    blind_spots: Annotated[
+        bool,
+        typer.Option(
+            "--blind-spots",
+            help="Leave out a day of CloudTrail, the tenant's Graph activity logs, and the"
+            " M365 audit log from day 5 on: blind spots for `ir coverage` and the traces.",
+        ),
+    ] = False,
     fmt: Format = "table",
 ) -> None:
     """Write a synthetic multi-source token-leak incident with its ground truth.
 
     Example: ir synth incident/ --events 100000 --seed 7 && ir ingest incident/
+    Example: ir synth blind/ --events 20000 --blind-spots && ir ingest blind/ && ir coverage
     """
     check_format(fmt)
-    from ir.synth import generate  # the generator is large and only this command needs it
+    # the generator is large and only this command needs it
+    from ir.synth import BLIND_SPOTS, generate
 
     try:
-        truth = generate(out, events=events, seed=seed)
+        truth = generate(out, events=events, seed=seed, cuts=BLIND_SPOTS if blind_spots else ())
     except FileExistsError as error:
         raise fail(str(error)) from None
     frame = pd.DataFrame(

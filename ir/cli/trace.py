@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 from rich.text import Text
 
+from ir import coverage as coverages
 from ir import render
 from ir import report as reports
 from ir import timeline as timelines
@@ -138,6 +139,14 @@ def _show_trace(result: Trace) -> None:
             )
         )
     stdout.print(render.lineage_tree(result.credentials, result.root, TOP_CREDENTIALS))
+    blind = coverages.blind_spots(result.coverage)
+    if not blind.empty:
+        stdout.print(
+            render.table(
+                blind.drop(columns="span"),
+                "blind spots: logs that could show these credentials' use do not cover their life",
+            )
+        )
     places = result.places.drop(columns=["credentials", "tenant"])
     places = places.sort_values("new", ascending=False, kind="stable")  # new ones first
     stdout.print(

@@ -16,6 +16,12 @@ background haystack, its writer (ir/synth/core.py: `Vendor`).
 `sample_logs/` is `generate(Path("sample_logs"), events=2000, seed=7)` (into an
 empty folder; tests check it still matches). Ingest `sample_logs/logs`: the
 token files and the ground truth beside it are not logs.
+
+`cuts` leave records out, as a responder's exports do: `BLIND_SPOTS` is a missing
+day, a tenant's source never exported and an export that ends before a revocation
+(the coverage tests' incident). Everything is generated as without them and only the
+delivery skips the cut records, so the rest stays byte for byte the same, and the
+ground truth holds what was delivered.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +59,11 @@ from ir.synth.core import (
 )
 
 __all__ = [
+    "BLIND_SPOTS",
     "MINUTE",
     "SPAN",
     "VENDORS",
+    "Cut",
     "GroundTruth",
     "Scenario",
     "TruthCredential",
@@ -73,11 +82,42 @@ VENDORS: tuple[Vendor, ...] = (
 SOURCES = tuple(source for vendor in VENDORS for source in vendor.shares)
 WINDOW_MINUTES = (5, 10, 15, 30, 60, 120, 240, 360, 720)
 RECORDS_PER_FILE = 50  # widen the delivery window until the busiest source's files hold this many
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The records of `source` from `start` to `end` (from the incident's first moment)
+    that never reach the responder."""
+
+    source: str
+    start: timedelta = timedelta(0)
+    end: timedelta = timedelta(milliseconds=SPAN)
+    why: str = ""
+
+    def drops(self, item: Item, begin: int) -> bool:
+        offset = timedelta(milliseconds=item.ms - begin)
+        return item.source == self.source and self.start <= offset < self.end
+
+
+BLIND_SPOTS = (
+    Cut(
+        "aws_cloudtrail",
+        timedelta(days=7),
+        timedelta(days=8),
+        "a day of CloudTrail never delivered",
+    ),
+    Cut("graph_activity", why="the tenant's Graph activity logs were never exported"),
+    Cut("m365_ual", start=timedelta(days=4), why="the audit log export ends before the revocation"),
+)
 IRIGNORE = "# Not evidence: the answers and the leaked secrets of this synthetic incident.\nground_truth.json\nleaked_*.txt\n"
 
 
 def generate(
-    out: Path, events: int = 2000, seed: int = 7, start: datetime | None = None
+    out: Path,
+    events: int = 2000,
+    seed: int = 7,
+    start: datetime | None = None,
+    cuts: Sequence[Cut] = (),
 ) -> GroundTruth:
     """Write a synthetic incident of about `events` events under `out`; return its ground truth.
 
@@ -112,11 +152,11 @@ def generate(
         writers.append(v.writer(logs, ids, worlds[v.name]))
     count = 0
     for window_start, length, counts in _plan(max(0, events - len(incident)), begin):
-        window = list(_take(incident, window_start + length))
+        window = _delivered(_take(incident, window_start + length), cuts, begin)
         for item in window:
             story.lineage.observe(item)
         background = _background_items(rng, haystacks, window_start, length, counts)
-        items = sorted(window + background, key=lambda i: i.ms)
+        items = sorted(window + _delivered(background, cuts, begin), key=lambda i: i.ms)
         if items:
             count += len(items)
             by_source: dict[str, list[Record]] = defaultdict(list)
@@ -150,6 +190,11 @@ def _background_items(
         (start + rng.randrange(length), source) for source in SOURCES for _ in range(counts[source])
     )
     return [Item(ms, source, haystacks[source].record(source, ms)) for ms, source in stamps]
+
+
+def _delivered(items: Iterable[Item], cuts: Sequence[Cut], begin: int) -> list[Item]:
+    """The items that no cut leaves out."""
+    return [item for item in items if not any(cut.drops(item, begin) for cut in cuts)]
 
 
 def _take(items: list[Item], before: int) -> Iterator[Item]:
