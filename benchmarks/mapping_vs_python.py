@@ -24,6 +24,7 @@ import ir
 import parsers
 from ir.formats import Layout, reader_sql
 from parsers import registry
+from parsers.base import register_sql
 from parsers.toml import load_mapping
 
 MAPPING = Path(parsers.__file__).parent / "mappings" / "slack.toml"
@@ -85,9 +86,11 @@ def ingest(folder: Path, logs: list[Path], source: str, mappings: list[Path]) ->
 
 def select_only(folder: Path, logs: list[Path], parser: parsers.base.Parser) -> int:
     with ir.open_case(folder / f"select-{time.monotonic_ns()}.duckdb") as case:
-        records = reader_sql(Layout("objects"), [(n, str(p)) for n, p in enumerate(logs, 1)])
+        register_sql(case.connection)
+        read = reader_sql(Layout("objects"), [str(p) for p in logs])
+        records = f"SELECT file, row_number() OVER () AS position, record, reason FROM ({read})"
         query = f"SELECT count(*), count(source_event_id), sum(len(refs)) FROM ({parser.select_sql(records)})"
-        return int(case.connection.execute(query).fetchone()[0])
+        return int(case.connection.execute(query).fetchall()[0][0])
 
 
 def main() -> None:

@@ -62,6 +62,8 @@ def bad_invocations(w: dict[str, Path]) -> list[tuple[list[str], int, str]]:
         ["stats"],
         ["rejects"],
         ["credentials"],
+        ["hunt"],
+        ["coverage"],
         ["sql", "SELECT 1"],
         ["trace", ROOT],
         ["timeline"],
