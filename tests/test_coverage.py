@@ -33,7 +33,7 @@ from ir.credentials import KIND_NAMES, PRINCIPAL_REVOCATIONS
 from ir.store import open_store
 from ir.synth import BLIND_SPOTS, GroundTruth, generate
 from parsers import registry
-from tests.test_timeline import check_golden, open_sample
+from tests.conftest import check_golden, open_sample
 
 EVENTS = 20_000  # dense enough that a missing day, and a UAL export cut short, are due
 ENTRA = "entra_session:d9d016e1-56a6-449c-a1ef-c6d76183a272"

@@ -19,8 +19,7 @@ from ir.case import Case
 from ir.cli import app
 from parsers import registry
 from parsers.toml import MappingError, compile_mapping, load_mapping
-from tests.conftest import Rows
-from tests.test_parsers import EXPECTED, REJECTS, evidence_fixtures, golden_path, read_jsonl
+from tests.conftest import EXPECTED, REJECTS, Rows, evidence_fixtures, golden_path, read_jsonl
 
 MAPPINGS = Path(registry.__file__).parent / "mappings"
 CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"

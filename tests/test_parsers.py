@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,42 +19,17 @@ import pytest
 
 from ir.case import Case
 from parsers import registry
-
-FIXTURES = Path(__file__).parent / "fixtures"
-Rows = Callable[[Case], list[dict[str, Any]]]
-
-EXPECTED = ".expected.jsonl"
-REJECTS = ".rejects.jsonl"
-UPDATE = os.environ.get("IR_UPDATE_GOLDEN") == "1"
-
-
-def fixture_name(path: Path) -> str:
-    return path.name.split(".", 1)[0]
-
-
-def evidence_fixtures(source: str) -> list[Path]:
-    """The vendor files of a source's fixture folder (not the golden files)."""
-    folder = FIXTURES / source
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file()
-        and not p.name.startswith(".")
-        and not p.name.endswith((EXPECTED, REJECTS))
-        and p.suffix != ".md"
-    )
-
-
-def golden_path(path: Path, suffix: str) -> Path:
-    return path.with_name(fixture_name(path) + suffix)
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+from tests.conftest import (
+    EXPECTED,
+    FIXTURES,
+    REJECTS,
+    UPDATE,
+    Rows,
+    evidence_fixtures,
+    fixture_name,
+    golden_path,
+    read_jsonl,
+)
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:

