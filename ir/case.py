@@ -10,7 +10,7 @@ display) to the analysis result of `ir.trace`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +36,12 @@ if TYPE_CHECKING:
 __all__ = ["Case", "CaseError", "Trace", "open_case"]
 
 
+@dataclass
 class Trace(tracing.Trace):
-    """A traced credential lineage (`ir.trace.Trace`) with its notebook conveniences."""
+    """A traced credential lineage (`ir.trace.Trace`) with its notebook conveniences, and
+    what the playbook journal says was done to contain it (for the report)."""
+
+    containment: pd.DataFrame | None = field(default=None, repr=False)
 
     def timeline(
         self, since: str | pd.Timestamp | None = None, until: str | pd.Timestamp | None = None
@@ -47,7 +51,7 @@ class Trace(tracing.Trace):
 
     def report(self, path: str | Path, fmt: str | None = None) -> Path:
         """Write the breach report (`md` or `html`, from the suffix unless `fmt`)."""
-        return report.write(self, Path(path), fmt)
+        return report.write(self, Path(path), fmt, self.containment)
 
     def plan(self, rotate: bool = True, quarantine: bool = False) -> Plan:
         """The playbook plan that contains this lineage: review it, edit it, run it."""
@@ -145,7 +149,10 @@ class Case:
             raise UsageError("give at least one credential id, or token=, actor= or ip=")
         roots = list(dict.fromkeys(normalise_id(credential) for credential in query))
         result = tracing.trace(self.connection, roots, query=query, leaked_at=utc(leaked_at))
-        return Trace(**{f.name: getattr(result, f.name) for f in fields(result)})
+        return Trace(
+            **{f.name: getattr(result, f.name) for f in fields(result)},
+            containment=journal.containment(self.connection, result.root),
+        )
 
     def _pivot(
         self,

@@ -77,6 +77,12 @@ SECTIONS = (
         "actions remain?",
     ),
     (
+        "containment",
+        "Containment",
+        "Containment, eradication and recovery (§3.3): what was revoked, when, by which "
+        "step, and did a check afterwards find it dead?",
+    ),
+    (
         "coverage",
         "What this report could not see",
         "Lessons learned (§3.4.1): what information was needed sooner?",
@@ -84,18 +90,20 @@ SECTIONS = (
 )
 
 
-def write(trace: Trace, path: Path, fmt: str | None = None) -> Path:
+def write(
+    trace: Trace, path: Path, fmt: str | None = None, containment: pd.DataFrame | None = None
+) -> Path:
     """Write the report to `path`; the format is `fmt`, else the file's suffix."""
     chosen = fmt or path.suffix.lstrip(".").lower()
-    path.write_text(render_text(trace, chosen), encoding="utf-8")
+    path.write_text(render_text(trace, chosen, containment), encoding="utf-8")
     return path
 
 
-def render_text(trace: Trace, fmt: str) -> str:
+def render_text(trace: Trace, fmt: str, containment: pd.DataFrame | None = None) -> str:
     """The report as Markdown or self-contained HTML (plotly.js inline, no network needed)."""
     if fmt not in FORMATS:
         raise UsageError(f"report format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    data = model(trace)
+    data = model(trace, containment)
     if fmt == "md":
         return _environment("md").get_template("report.md.j2").render(**data)
     import plotly.offline
@@ -120,8 +128,11 @@ def md_escape(value: Any) -> str:
     return " ".join(text.split()) if ("\n" in text or "\r" in text) else text
 
 
-def model(trace: Trace) -> dict[str, Any]:
-    """Everything the templates show, as display strings (times ISO 8601 UTC)."""
+def model(trace: Trace, containment: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Everything the templates show, as display strings (times ISO 8601 UTC).
+
+    `containment`: the playbook journal's account of the lineage (ir.playbooks.journal
+    .containment), handed in by the face so the report reads no journal itself."""
     rows = timeline.from_trace(trace)
     events = trace.events
     # Malicious: a traced credential used from a new place (a revocation is not a use).
@@ -139,8 +150,29 @@ def model(trace: Trace) -> dict[str, Any]:
         "actions": _actions(trace.credentials, events),
         "after_revocation": _after_revocation(trace.credentials, events),
         "remaining": _remaining(trace.credentials, events),
+        "containment": _containment(containment),
         "coverage": _coverage(trace),
     }
+
+
+def _containment(journal: pd.DataFrame | None) -> list[dict[str, str]]:
+    """One row per credential (or target) a playbook step ended, with its verification."""
+    if journal is None:
+        return []
+    return [
+        {
+            "credential": _cell(row["credential"] or row["target"]),
+            "action": f"{_cell(row['provider'])} {_cell(row['action'])}",
+            "step": _cell(row["step"]),
+            "when": _cell(row["revoked_at"]),
+            "verified": "verified " + _cell(row["verified_at"])
+            if row["verified"] is True
+            else "still works"
+            if row["verified"] is False
+            else "not verified yet",
+        }
+        for row in _records(journal)
+    ]
 
 
 def exposure(trace: Trace) -> str:

@@ -460,6 +460,25 @@ def test_the_containment_frame_says_what_ended_each_credential_and_if_it_was_ver
         assert journal.containment(case.connection, "aws_access_key:AKIAOTHER").empty
 
 
+def test_the_breach_report_tells_the_containment_from_the_journal(world: World) -> None:
+    plan = plan_of(world)
+    run.execute(plan, world.case)
+    with ir.open_case(world.case, read_only=True) as case:
+        before = case.trace(world.root).report(world.case.parent / "before.md").read_text()
+    run.verify(plan, world.case)
+    with ir.open_case(world.case, read_only=True) as case:
+        after = case.trace(world.root).report(world.case.parent / "after.md").read_text()
+    section = after.split("## Containment", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| aws")]
+    assert [row.split(" | ")[1:3] for row in rows] == [
+        ["aws rotate\\_access\\_key", "01-aws-rotate\\_access\\_key"],
+        ["aws deactivate\\_access\\_key", "02-aws-deactivate\\_access\\_key"],
+        ["aws revoke\\_role\\_sessions", "03-aws-revoke\\_role\\_sessions"],
+    ]
+    assert all(" | verified 20" in row for row in rows)
+    assert "not verified yet" in before and "not verified yet" not in after
+
+
 def test_a_schema_2_case_gains_the_journal_columns(tmp_path: Path) -> None:
     path = tmp_path / "case.duckdb"
     ir.open_case(path).close()
