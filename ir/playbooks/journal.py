@@ -93,7 +93,13 @@ def record(path: Path, plan: Plan, step: Step, result: StepResult) -> None:
 def entries(connection: duckdb.DuckDBPyConnection, root: str | None = None) -> pd.DataFrame:
     """The playbook journal in time order, of one plan root or all."""
     sql = _SELECT + (" AND plan_root = ?" if root else "") + " ORDER BY time, ref"
-    return connection.execute(sql, [root] if root else []).fetchdf()
+    frame = connection.execute(sql, [root] if root else []).fetchdf()
+    # The list column comes back as numpy arrays: as lists, JSON and CSV output can show
+    # them (an array of several ids cannot be made a scalar cell; one of one id would be).
+    frame["credentials"] = frame["credentials"].map(
+        lambda ids: [] if ids is None else [str(i) for i in ids]
+    )
+    return frame
 
 
 def read(path: Path, root: str | None = None) -> pd.DataFrame:
