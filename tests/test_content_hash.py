@@ -132,7 +132,9 @@ def test_a_legacy_case_is_migrated_and_keeps_its_hashes(
             (f"{uuid}#{old[1]:x}", f"duckdb:{old[1]:x}"),
             (OKTA[1]["uuid"], f"duckdb:{old[2]:x}"),
         ]
-        meta = case.sql("SELECT key, value FROM case_meta ORDER BY key").values.tolist()
+        meta = case.sql(
+            "SELECT key, value FROM case_meta WHERE key <> 'coverage_spans_of' ORDER BY key"
+        ).values.tolist()
         assert meta == [[LEGACY_HASHES_KEY, "3"], ["schema_version", str(SCHEMA_VERSION)]]
         indexes = case.sql("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'events'")
         assert sorted(indexes["index_name"]) == EVENT_INDEXES
