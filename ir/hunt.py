@@ -33,7 +33,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ir import render
+from ir import render, sql
 from ir.credentials import PRINCIPAL_REVOCATIONS
 from ir.errors import IrError, UsageError
 from ir.places import define_network_macros
@@ -137,7 +137,9 @@ def _table(document: dict[str, Any], *path: str) -> dict[str, Any]:
 
 # Kinds a user-wide revocation ends, as rows: (credential kind, the user kind revoked).
 _COVERED = ", ".join(
-    f"('{kind}', '{user}')" for user, kinds in PRINCIPAL_REVOCATIONS.items() for kind in kinds
+    f"({sql.literals([kind, user])})"
+    for user, kinds in PRINCIPAL_REVOCATIONS.items()
+    for kind in kinds
 )
 # Every signal of the case in one statement. `uses` are the used refs with their owner
 # (principal, else the credential itself), place (each distinct address and ASN, keyed

@@ -26,6 +26,7 @@ from tests.servers.fixtures import (  # noqa: F401  (pytest fixtures)
 )
 from tests.servers.github import GitHubApi
 from tests.servers.okta import OktaApi
+from tests.servers.sample import CAROL, LEAKED_KEY, MEGAN, MINTED, seed_entra, seed_okta
 
 IR = str(Path(sys.executable).parent / "ir")
 SAMPLE_LOGS = Path(__file__).resolve().parents[1] / "sample_logs"
@@ -35,10 +36,6 @@ RAW = RAW_FILE.read_text().strip()
 GITHUB_ROOT = "github_token:kZ1jcZU2dh1UXZtsK0SVFhjzWxHrrnt4fcDSj24i8M8="
 OKTA_ROOT = "okta_session:102hZRgCcFl742wO50iahAImd"
 ENTRA_ROOT = "entra_session:d9d016e1-56a6-449c-a1ef-c6d76183a272"
-MINTED = "00TE6Dc5gQFkHzR152mo"
-CAROL = "00u7carolcorpexample1"
-MEGAN = "4f1b2c3d-0000-4000-8000-00000000aaaa"
-LEAKED_KEY = "cae9b47d-fe6c-42b0-9ee6-6eab137ce72c"
 OTHER_ROOTS = [
     "AKIAB4QWZLKKE2GRC3WO",
     "0H47Q000000Zmj6",
@@ -87,44 +84,8 @@ def servers(
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)  # the revocation API needs none
     monkeypatch.delenv("GH_TOKEN", raising=False)
     github_api.live.add(RAW)
-    okta_api.users = {
-        CAROL: {"id": CAROL, "status": "ACTIVE", "profile": {"login": "carol@corp.example"}},
-        "00u7decoy": {
-            "id": "00u7decoy",
-            "status": "ACTIVE",
-            "profile": {"login": "dave@corp.example"},
-        },
-    }
-    okta_api.sessions = {
-        "102hZRgCcFl742wO50iahAImd": {"id": "102hZRgCcFl742wO50iahAImd", "userId": CAROL},
-        "102carolOtherDevice": {"id": "102carolOtherDevice", "userId": CAROL},
-        "102daveDecoy": {"id": "102daveDecoy", "userId": "00u7decoy"},
-    }
-    okta_api.api_tokens = {MINTED: {"id": MINTED}, "00Tdecoy": {"id": "00Tdecoy"}}
-    entra_api.users = {
-        MEGAN: {
-            "id": MEGAN,
-            "userPrincipalName": "megan@corp.example",
-            "accountEnabled": True,
-            "signInSessionsValidFromDateTime": "2026-08-01T00:00:00Z",
-        },
-        "decoy": {
-            "id": "decoy",
-            "userPrincipalName": "lee@corp.example",
-            "accountEnabled": True,
-            "signInSessionsValidFromDateTime": "2026-08-01T00:00:00Z",
-        },
-    }
-    entra_api.applications = {
-        "app-payroll": {
-            "id": "app-payroll",
-            "displayName": "payroll-sync",
-            "passwordCredentials": [
-                {"keyId": LEAKED_KEY, "displayName": "added by attacker"},
-                {"keyId": "legit-key", "displayName": "production"},
-            ],
-        },
-    }
+    seed_okta(okta_api)
+    seed_entra(entra_api)
     return github_api, okta_api, entra_api
 
 

@@ -18,6 +18,7 @@ import duckdb
 import orjson
 import pandas as pd
 
+from ir import sql
 from ir.playbooks.connectors.base import FINISHED, NOT_VERIFIED, VERIFIED, Step, StepResult
 from ir.store import Store, open_store
 
@@ -59,7 +60,7 @@ _INSERT = f"""
 INSERT INTO journal (kind, {", ".join(COLUMNS)})
 VALUES ('{KIND}', {", ".join("?" for _ in COLUMNS)})
 """
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM journal WHERE kind = '{KIND}'"
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM journal WHERE kind = {sql.literal(KIND)}"
 
 
 def open_case_file(path: Path, read_only: bool = False) -> Store:

@@ -16,41 +16,16 @@ from ir.playbooks.connectors.base import (
 )
 from tests.servers.entra import EntraApi
 from tests.servers.fixtures import ENTRA_SECRET, settings
+from tests.servers.sample import LEAKED_KEY, MEGAN, seed_entra
 
 ROOT = "entra_session:d9d016e1-56a6-449c-a1ef-c6d76183a272"
-LEAKED_KEY = "cae9b47d-fe6c-42b0-9ee6-6eab137ce72c"
-MEGAN = "4f1b2c3d-0000-4000-8000-00000000aaaa"
 
 
 @pytest.fixture
 def entra(entra_api: EntraApi, monkeypatch: pytest.MonkeyPatch) -> EntraApi:
     for name, value in settings(entra_api).items():
         monkeypatch.setenv(name, value)
-    entra_api.users = {
-        MEGAN: {
-            "id": MEGAN,
-            "userPrincipalName": "megan@corp.example",
-            "accountEnabled": True,
-            "signInSessionsValidFromDateTime": "2026-08-01T00:00:00Z",
-        },
-        "decoy": {
-            "id": "decoy",
-            "userPrincipalName": "lee@corp.example",
-            "accountEnabled": True,
-            "signInSessionsValidFromDateTime": "2026-08-01T00:00:00Z",
-        },
-    }
-    entra_api.applications = {
-        "app-payroll": {
-            "id": "app-payroll",
-            "displayName": "payroll-sync",
-            "passwordCredentials": [
-                {"keyId": LEAKED_KEY, "displayName": "added by attacker"},
-                {"keyId": "legit-key", "displayName": "production"},
-            ],
-        },
-    }
-    return entra_api
+    return seed_entra(entra_api)
 
 
 def test_plan_names_the_user_and_the_app_secret_only(sample_case: Case) -> None:

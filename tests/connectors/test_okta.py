@@ -9,34 +9,17 @@ from ir.playbooks.connectors import connector
 from ir.playbooks.connectors.base import ALREADY_DONE, DONE, VERIFIED, PlanChoices, Secrets
 from tests.servers.fixtures import settings
 from tests.servers.okta import OktaApi
+from tests.servers.sample import CAROL, seed_okta
 
 ROOT = "okta_session:102hZRgCcFl742wO50iahAImd"
 MINTED = "okta_api_token:00TE6Dc5gQFkHzR152mo"
-CAROL = "00u7carolcorpexample1"
 
 
 @pytest.fixture
 def okta(okta_api: OktaApi, monkeypatch: pytest.MonkeyPatch) -> OktaApi:
     for name, value in settings(okta_api).items():
         monkeypatch.setenv(name, value)
-    okta_api.users = {
-        CAROL: {"id": CAROL, "status": "ACTIVE", "profile": {"login": "carol@corp.example"}},
-        "00u7decoy": {
-            "id": "00u7decoy",
-            "status": "ACTIVE",
-            "profile": {"login": "dave@corp.example"},
-        },
-    }
-    okta_api.sessions = {
-        "102hZRgCcFl742wO50iahAImd": {"id": "102hZRgCcFl742wO50iahAImd", "userId": CAROL},
-        "102carolOtherDevice": {"id": "102carolOtherDevice", "userId": CAROL},
-        "102daveDecoy": {"id": "102daveDecoy", "userId": "00u7decoy"},
-    }
-    okta_api.api_tokens = {
-        "00TE6Dc5gQFkHzR152mo": {"id": "00TE6Dc5gQFkHzR152mo"},
-        "00Tdecoy": {"id": "00Tdecoy"},
-    }
-    return okta_api
+    return seed_okta(okta_api)
 
 
 def test_plan_names_the_token_the_session_and_the_user_only(sample_case: Case) -> None:
