@@ -18,6 +18,7 @@ import pandas as pd
 
 from ir import contents, coverage, display, evidence, graph, pivots, report, timeline
 from ir import hunt as hunting
+from ir import impact as impacting
 from ir import ingest as ingesting
 from ir import trace as tracing
 from ir.credentials import fingerprint_ids, normalise_id
@@ -42,6 +43,16 @@ class Trace(tracing.Trace):
     what the playbook journal says was done to contain it (for the report)."""
 
     containment: pd.DataFrame | None = field(default=None, repr=False)
+    connection: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
+
+    def impact(self) -> impacting.Impact:
+        """What this lineage could do and touched (contract §9): resources, scopes, sensitive."""
+        return impacting.impact(self._open_connection(), self)
+
+    def _open_connection(self) -> duckdb.DuckDBPyConnection:
+        if self.connection is None:
+            raise UsageError("this trace holds no case connection: make it with case.trace()")
+        return self.connection
 
     def timeline(
         self, since: str | pd.Timestamp | None = None, until: str | pd.Timestamp | None = None
@@ -51,7 +62,7 @@ class Trace(tracing.Trace):
 
     def report(self, path: str | Path, fmt: str | None = None) -> Path:
         """Write the breach report (`md` or `html`, from the suffix unless `fmt`)."""
-        return report.write(self, Path(path), fmt, self.containment)
+        return report.write(self, Path(path), fmt, self.containment, self.impact())
 
     def plan(self, rotate: bool = True, quarantine: bool = False) -> Plan:
         """The playbook plan that contains this lineage: review it, edit it, run it."""
@@ -152,7 +163,15 @@ class Case:
         return Trace(
             **{f.name: getattr(result, f.name) for f in fields(result)},
             containment=journal.containment(self.connection, result.root),
+            connection=self.connection,
         )
+
+    def impact(
+        self, *ids: str, token: str | None = None, leaked_at: str | pd.Timestamp | None = None
+    ) -> impacting.Impact:
+        """What the traced lineage could do and touched (contract §9): `resources`, `scopes`
+        and `sensitive` DataFrames over the same closure as `trace` (same arguments)."""
+        return self.trace(*ids, token=token, leaked_at=leaked_at).impact()
 
     def _pivot(
         self,

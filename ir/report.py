@@ -29,6 +29,7 @@ from ir import coverage, places, render, timeline
 from ir.errors import UsageError
 
 if TYPE_CHECKING:
+    from ir.impact import Impact
     from ir.trace import Trace
 
 FORMATS = ("md", "html")
@@ -36,6 +37,9 @@ PLOT_ID = "timeline-plot"
 PLOT_BACKGROUND = "#eef3fb"  # distinctive: the screenshot test looks for the plot area by it
 NONE = "—"
 ANCESTOR_COLUMNS = ["id", "parent", "relation_to_parent", "time", "parent_revoked_at"]
+TOP_PER_TYPE = (
+    50  # resources listed per type; the counts cover them all (`ir impact` lists every one)
+)
 # (anchor, title, the NIST SP 800-61 question the section answers)
 SECTIONS = (
     (
@@ -65,6 +69,18 @@ SECTIONS = (
         "Detection and analysis (§3.2.4): what did the attacker do, with which credential?",
     ),
     (
+        "touched",
+        "What was touched",
+        "Detection and analysis (§3.2.4): what information was accessed, from where; what "
+        "must be notified?",
+    ),
+    (
+        "stayed_in",
+        "How they stayed in",
+        "Eradication (§3.3.4): what did the attacker create to keep access, all of which "
+        "must be removed?",
+    ),
+    (
         "after_revocation",
         "After revocation",
         "Containment (§3.3) and lessons learned (§3.4.1): did containment work? "
@@ -91,19 +107,28 @@ SECTIONS = (
 
 
 def write(
-    trace: Trace, path: Path, fmt: str | None = None, containment: pd.DataFrame | None = None
+    trace: Trace,
+    path: Path,
+    fmt: str | None = None,
+    containment: pd.DataFrame | None = None,
+    impact: Impact | None = None,
 ) -> Path:
     """Write the report to `path`; the format is `fmt`, else the file's suffix."""
     chosen = fmt or path.suffix.lstrip(".").lower()
-    path.write_text(render_text(trace, chosen, containment), encoding="utf-8")
+    path.write_text(render_text(trace, chosen, containment, impact), encoding="utf-8")
     return path
 
 
-def render_text(trace: Trace, fmt: str, containment: pd.DataFrame | None = None) -> str:
+def render_text(
+    trace: Trace,
+    fmt: str,
+    containment: pd.DataFrame | None = None,
+    impact: Impact | None = None,
+) -> str:
     """The report as Markdown or self-contained HTML (plotly.js inline, no network needed)."""
     if fmt not in FORMATS:
         raise UsageError(f"report format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    data = model(trace, containment)
+    data = model(trace, containment, impact)
     if fmt == "md":
         return _environment("md").get_template("report.md.j2").render(**data)
     import plotly.offline
@@ -128,11 +153,14 @@ def md_escape(value: Any) -> str:
     return " ".join(text.split()) if ("\n" in text or "\r" in text) else text
 
 
-def model(trace: Trace, containment: pd.DataFrame | None = None) -> dict[str, Any]:
+def model(
+    trace: Trace, containment: pd.DataFrame | None = None, impact: Impact | None = None
+) -> dict[str, Any]:
     """Everything the templates show, as display strings (times ISO 8601 UTC).
 
     `containment`: the playbook journal's account of the lineage (ir.playbooks.journal
-    .containment), handed in by the face so the report reads no journal itself."""
+    .containment), and `impact` what the lineage touched and created (ir.impact), both
+    handed in by the face so the report reads neither the journal nor the case itself."""
     rows = timeline.from_trace(trace)
     events = trace.events
     # Malicious: a traced credential used from a new place (a revocation is not a use).
@@ -148,11 +176,65 @@ def model(trace: Trace, containment: pd.DataFrame | None = None) -> dict[str, An
         "ancestors": _table(trace.ancestors, ANCESTOR_COLUMNS),
         "places": _places(trace.places, events),
         "actions": _actions(trace.credentials, events),
+        "assessed": impact is not None,
+        "touched": [] if impact is None else _touched(impact.resources),
+        "stayed_in": [] if impact is None else _stayed_in(impact.sensitive),
         "after_revocation": _after_revocation(trace.credentials, events),
         "remaining": _remaining(trace.credentials, events),
         "containment": _containment(containment),
         "coverage": _coverage(trace),
     }
+
+
+def _touched(resources: pd.DataFrame) -> list[dict[str, Any]]:
+    """Resources by type (types with resources touched from new places first), each type
+    with its counts and its resources, those from new places first."""
+    groups = []
+    for kind, rows in resources.groupby("type", sort=True):
+        rows = rows.sort_values(["from_new_place", "last_seen"], ascending=[False, False])
+        new = int(rows["from_new_place"].astype(bool).sum())
+        groups.append(
+            {
+                "type": str(kind),
+                "count": str(len(rows)),
+                "new": str(new),
+                "more": str(max(len(rows) - TOP_PER_TYPE, 0)),
+                "rows": [
+                    {
+                        "id": _cell(row["id"]),
+                        "name": _cell(row["name"]),
+                        "access": _cell(row["access"]),
+                        "actions": _joined(row["actions"]),
+                        "events": str(row["events"]),
+                        "first_seen": _cell(row["first_seen"]),
+                        "last_seen": _cell(row["last_seen"]),
+                        "place": "new" if row["from_new_place"] else "known",
+                        "is_new": bool(row["from_new_place"]),
+                        "source": _cell(row["source"]),
+                    }
+                    for row in _records(rows.head(TOP_PER_TYPE))
+                ],
+            }
+        )
+    return sorted(groups, key=lambda group: group["new"] == "0")
+
+
+def _stayed_in(sensitive: pd.DataFrame) -> list[dict[str, str]]:
+    """The persistence rows: what was created to keep access (a failed attempt says so)."""
+    rows = sensitive[sensitive["category"] == "persistence"]
+    return [
+        {
+            "time": _cell(row["time"]),
+            "action": _cell(row["action"]),
+            "target": _cell(row["target"]),
+            "credential": _cell(row["credential"]),
+            "outcome": _cell(row["outcome"]),
+            "place": "new" if row["from_new_place"] else "known",
+            "technique": _cell(row["technique"]),
+            "reason": _cell(row["reason"]),
+        }
+        for row in _records(rows)
+    ]
 
 
 def _containment(journal: pd.DataFrame | None) -> list[dict[str, str]]:

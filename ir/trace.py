@@ -143,6 +143,9 @@ class Trace:
     ancestors: pd.DataFrame
     graph: nx.MultiDiGraph = field(repr=False)
     coverage: pd.DataFrame = field(repr=False)
+    # Per row of `events`, the case's event_key: what analyses joining back to the case
+    # (ir/impact.py) need, kept out of the §4 document.
+    event_keys: pd.Series = field(repr=False)
 
     @property
     def found(self) -> bool:
@@ -202,6 +205,7 @@ def trace(
         ancestors=ancestors,
         graph=graph,
         coverage=cover,
+        event_keys=refs["event_key"],
     )
 
 

@@ -253,7 +253,7 @@ def timeline(
         else:
             result = traced(opened_case, root, token_file, leaked_at)
             output = (
-                reports.render_text(result, fmt, result.containment)
+                reports.render_text(result, fmt, result.containment, result.impact())
                 if fmt in reports.FORMATS
                 else timelines.text(result.timeline(since, until), fmt, raw=raw)
             )
