@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from typing import Any
 
@@ -36,6 +37,7 @@ import pandas as pd
 from ir import render, sql
 from ir.credentials import PRINCIPAL_REVOCATIONS
 from ir.errors import IrError, UsageError
+from ir.impact import matches_ctes
 from ir.places import define_network_macros
 
 if sys.version_info >= (3, 11):
@@ -149,8 +151,10 @@ _COVERED = ", ".join(
 # evidence is keyed by a place's first network (its /24 or /48 where there is an address,
 # else its ASN), so one place logged with an ASN by one source and without by another is
 # one piece. Concurrency is a window per credential, over those held by one owner on more
-# than one network.
-_SIGNALS_SQL = f"""
+# than one network. A sensitive action (the impact catalogue, ir/impact.py) counts when
+# taken from a network that was new to its credential, as a minted credential does; the
+# catalogue's matching is spliced in where `{sensitive}` stands.
+_SIGNALS_TEMPLATE = f"""
 WITH
 used AS (
     SELECT r.credential, r.principal, e.event_key, e.time, e.outcome, e.client_ip, e.asn,
@@ -315,6 +319,24 @@ minted AS (
                      AND u.time >= n.since
     WHERE i.relation = 'issued' AND i.outcome <> 'failure'
 ),
+sensitive_uses AS (
+    SELECT u.credential, u.event_key, any_value(u.time) AS time, any_value(e.source) AS source,
+           any_value(e.action) AS action, any_value(u.networks) AS networks,
+           bool_and(n.first_use) AS first_use
+    FROM uses u
+    JOIN new_places n ON n.credential = u.credential AND list_contains(u.networks, n.network)
+                     AND u.time >= n.since
+    JOIN events e ON e.event_key = u.event_key
+    GROUP BY u.credential, u.event_key
+),
+{{sensitive}},
+sensitive AS (
+    SELECT s.credential, s.event_key, s.networks, s.first_use,
+           s.action || ' (' || c.category || ', ' || c.technique || ')' AS what
+    FROM sensitive_matches m
+    JOIN sensitive_uses s USING (credential, event_key)
+    JOIN sensitive_catalogue c USING (rule)
+),
 signals AS (
     SELECT credential, 'new_network' AS signal, event_key, networks[1] AS piece,
            array_to_string(networks, ', ') AS detail, first_use
@@ -336,6 +358,11 @@ signals AS (
            'minted by ' || parent || coalesce(' (' || via || ')', '') || ' from '
            || array_to_string(networks, ', '), first_use
     FROM minted
+    UNION ALL
+    SELECT credential, 'sensitive_from_new_network', event_key, networks[1],
+           string_agg(what, '; ' ORDER BY what) || ' from ' || array_to_string(networks, ', '),
+           first_use
+    FROM sensitive GROUP BY credential, event_key, networks, first_use
 )
 SELECT s.credential, s.signal, s.piece, s.detail, s.first_use, e.time, e.outcome,
        e.source || ':' || e.source_event_id AS event,
@@ -389,6 +416,12 @@ GROUP BY r.credential
 """
 
 
+@cache
+def _signals_sql() -> str:
+    """The signals statement with the impact catalogue's matching in place (read once)."""
+    return _SIGNALS_TEMPLATE.replace("{sensitive}", matches_ctes("sensitive_uses"))
+
+
 def hunt(
     connection: duckdb.DuckDBPyConnection,
     since: pd.Timestamp | None = None,
@@ -434,7 +467,7 @@ def _evidence(
         "org_principals": weights.org_principals,
         "concurrent_minutes": weights.concurrent_minutes,
     }
-    rows = connection.execute(_SIGNALS_SQL, parameters).fetchdf()
+    rows = connection.execute(_signals_sql(), parameters).fetchdf()
     scored = {name: s.weight for name, s in weights.signals.items() if s.scored}
     rows = rows[rows["signal"].isin(scored)].copy()
     failed = rows["outcome"].eq("failure").map({True: weights.failure, False: 1.0})

@@ -67,9 +67,11 @@ def okta(uuid: str, time: str, session: str, ip: str, asn: int, **fields: Any) -
 
 def leaked_key_records(error: str | None = None) -> list[dict[str, Any]]:
     return [
-        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "ListBuckets", KEY, ip=CORP),
-        v.cloudtrail("e2", "2026-09-01T01:00:00Z", "ListBuckets", KEY, ip="198.51.100.77"),
-        v.cloudtrail("e3", "2026-09-02T00:00:00Z", "ListBuckets", KEY, ip=ATTACKER, error=error),
+        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "DescribeInstances", KEY, ip=CORP),
+        v.cloudtrail("e2", "2026-09-01T01:00:00Z", "DescribeInstances", KEY, ip="198.51.100.77"),
+        v.cloudtrail(
+            "e3", "2026-09-02T00:00:00Z", "DescribeInstances", KEY, ip=ATTACKER, error=error
+        ),
     ]
 
 
@@ -115,8 +117,8 @@ def test_success_after_a_failed_attempt_weighs_fully_from_the_first_attempt(
     news; the success is the stronger event, the attempt when suspicion starts."""
     records = [
         *leaked_key_records(error="AccessDenied"),
-        v.cloudtrail("e4", "2026-09-02T00:05:00Z", "ListBuckets", KEY, ip=ATTACKER),
-        v.cloudtrail("e5", "2026-09-02T00:06:00Z", "ListBuckets", KEY, ip=ATTACKER),
+        v.cloudtrail("e4", "2026-09-02T00:05:00Z", "DescribeInstances", KEY, ip=ATTACKER),
+        v.cloudtrail("e5", "2026-09-02T00:06:00Z", "DescribeInstances", KEY, ip=ATTACKER),
     ]
     with ingest(tmp_path, {"ct": records}) as case:
         findings = case.hunt()
@@ -131,9 +133,9 @@ def test_the_principal_baseline_and_a_credentials_first_use(tmp_path: Path) -> N
     from there is not new. That other key's own first use, from a network new to its
     user, counts at the first-use factor."""
     records = [
-        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "ListBuckets", KEY, ip=CORP),
-        v.cloudtrail("e2", "2026-09-01T12:00:00Z", "ListBuckets", OTHER_KEY, ip=ATTACKER),
-        v.cloudtrail("e3", "2026-09-02T00:00:00Z", "ListBuckets", KEY, ip=ATTACKER),
+        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "DescribeInstances", KEY, ip=CORP),
+        v.cloudtrail("e2", "2026-09-01T12:00:00Z", "DescribeInstances", OTHER_KEY, ip=ATTACKER),
+        v.cloudtrail("e3", "2026-09-02T00:00:00Z", "DescribeInstances", KEY, ip=ATTACKER),
     ]
     with ingest(tmp_path, {"ct": records}) as case:
         findings = case.hunt()
@@ -146,7 +148,7 @@ def test_the_principal_baseline_and_a_credentials_first_use(tmp_path: Path) -> N
 
 def test_the_first_use_of_an_owner_is_its_baseline(tmp_path: Path) -> None:
     """Nothing to judge by: a principal's first network is where it starts, not news."""
-    records = [v.cloudtrail("e1", "2026-09-01T00:00:00Z", "ListBuckets", KEY, ip=ATTACKER)]
+    records = [v.cloudtrail("e1", "2026-09-01T00:00:00Z", "DescribeInstances", KEY, ip=ATTACKER)]
     with ingest(tmp_path, {"ct": records}) as case:
         assert case.hunt().empty
 
@@ -169,7 +171,7 @@ def test_a_network_many_principals_use_is_the_organisations(
             v.cloudtrail(
                 f"o{index}",
                 "2026-09-05T00:00:00Z",
-                "ListBuckets",
+                "DescribeInstances",
                 key,
                 ip="203.0.113.9",
                 user=user,
@@ -200,9 +202,13 @@ def test_an_asn_where_logged_is_the_network(tmp_path: Path) -> None:
 
 def test_ipv6_networks_are_48s(tmp_path: Path) -> None:
     records = [
-        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "ListBuckets", KEY, ip="2001:db8:abcd:1::5"),
-        v.cloudtrail("e2", "2026-09-01T01:00:00Z", "ListBuckets", KEY, ip="2001:db8:abcd:ff::9"),
-        v.cloudtrail("e3", "2026-09-02T00:00:00Z", "ListBuckets", KEY, ip="2001:db8:beef::1"),
+        v.cloudtrail(
+            "e1", "2026-09-01T00:00:00Z", "DescribeInstances", KEY, ip="2001:db8:abcd:1::5"
+        ),
+        v.cloudtrail(
+            "e2", "2026-09-01T01:00:00Z", "DescribeInstances", KEY, ip="2001:db8:abcd:ff::9"
+        ),
+        v.cloudtrail("e3", "2026-09-02T00:00:00Z", "DescribeInstances", KEY, ip="2001:db8:beef::1"),
     ]
     with ingest(tmp_path, {"ct": records}) as case:
         findings = case.hunt()
@@ -219,7 +225,7 @@ def test_new_user_agent_is_a_new_client_not_a_new_version(tmp_path: Path) -> Non
     client; python-requests is not."""
     agents = ["aws-cli/2.15.0", "aws-cli/2.17.1", "[aws-cli/2.15.0]"]
     records = [
-        v.cloudtrail(f"e{i}", f"2026-09-0{i + 1}T00:00:00Z", "ListBuckets", KEY, ip=CORP)
+        v.cloudtrail(f"e{i}", f"2026-09-0{i + 1}T00:00:00Z", "DescribeInstances", KEY, ip=CORP)
         for i in range(4)
     ]
     for record, agent in zip(records, [*agents, "python-requests/2.32.3"], strict=True):
@@ -269,11 +275,11 @@ def test_one_session_from_two_networks_within_minutes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("error", "weight"), [(None, 0.5), ("InvalidClientTokenId", 0.25)])
 def test_use_after_revocation(tmp_path: Path, error: str | None, weight: float) -> None:
     records = [
-        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "ListBuckets", KEY, ip=CORP),
+        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "DescribeInstances", KEY, ip=CORP),
         v.update_access_key(
             "r1", "2026-09-02T00:00:00Z", ADMIN_KEY, KEY, "Inactive", ip=CORP, user="alice"
         ),
-        v.cloudtrail("e2", "2026-09-03T00:00:00Z", "ListBuckets", KEY, ip=CORP, error=error),
+        v.cloudtrail("e2", "2026-09-03T00:00:00Z", "DescribeInstances", KEY, ip=CORP, error=error),
     ]
     with ingest(tmp_path, {"ct": records}) as case:
         findings = case.hunt()
@@ -311,20 +317,72 @@ def test_use_after_the_users_sessions_were_cleared(tmp_path: Path) -> None:
     }
 
 
+# --- sensitive_from_new_network --------------------------------------------------------
+
+
+def test_a_sensitive_action_from_a_new_network_counts_once_per_network(tmp_path: Path) -> None:
+    """CreateUser and GetSecretValue (the impact catalogue) from the attacker's network are one
+    piece of evidence, at the first of them; the same actions from the office are none."""
+    records = [
+        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "CreateUser", KEY, ip=CORP),
+        v.cloudtrail("e2", "2026-09-02T00:00:00Z", "DescribeInstances", KEY, ip=ATTACKER),
+        v.cloudtrail("e3", "2026-09-02T00:05:00Z", "CreateUser", KEY, ip=ATTACKER),
+        v.cloudtrail("e4", "2026-09-02T00:06:00Z", "GetSecretValue", KEY, ip=ATTACKER),
+        v.cloudtrail("e5", "2026-09-03T00:00:00Z", "GetSecretValue", KEY, ip=CORP),
+    ]
+    with ingest(tmp_path, {"ct": records}) as case:
+        findings = case.hunt()
+    assert reasons(findings)[f"aws_access_key:{KEY}"] == [
+        ("new_network", "203.0.113.0/24", "aws_cloudtrail:e2", 0.6),
+        (
+            "sensitive_from_new_network",
+            "CreateUser (persistence, T1136.003) from 203.0.113.0/24",
+            "aws_cloudtrail:e3",
+            0.5,
+        ),
+    ]
+    assert findings["score"].tolist() == [round(1 - (1 - 0.6) * (1 - 0.5), 3)]
+
+
+def test_a_failed_sensitive_attempt_from_a_new_network_counts_half(tmp_path: Path) -> None:
+    records = [
+        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "DescribeInstances", KEY, ip=CORP),
+        v.cloudtrail(
+            "e2", "2026-09-02T00:00:00Z", "StopLogging", KEY, ip=ATTACKER, error="AccessDenied"
+        ),
+    ]
+    with ingest(tmp_path, {"ct": records}) as case:
+        findings = case.hunt()
+    assert reasons(findings)[f"aws_access_key:{KEY}"] == [
+        ("new_network", "203.0.113.0/24", "aws_cloudtrail:e2", 0.3),
+        (
+            "sensitive_from_new_network",
+            "StopLogging (defense_evasion, T1562.008) from 203.0.113.0/24",
+            "aws_cloudtrail:e2",
+            0.25,
+        ),
+    ]
+
+
 # --- derived_from_new_network and lineages ----------------------------------------------
 
 
 def attack_records() -> list[dict[str, Any]]:
     """The leaked key from the attacker's network: a role session, a backdoor key."""
     return [
-        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "ListBuckets", KEY, ip=CORP),
+        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "DescribeInstances", KEY, ip=CORP),
         v.cloudtrail("e2", "2026-09-02T00:00:00Z", "GetCallerIdentity", KEY, ip=ATTACKER),
         v.assume_role("e3", "2026-09-02T00:01:00Z", KEY, SESSION_KEY, ip=ATTACKER),
         v.create_access_key(
             "e4", "2026-09-02T00:02:00Z", SESSION_KEY, BACKDOOR, "backup-svc", ip=ATTACKER
         ),
         v.cloudtrail(
-            "e5", "2026-09-02T05:00:00Z", "ListUsers", BACKDOOR, ip="198.18.9.41", user="backup-svc"
+            "e5",
+            "2026-09-02T05:00:00Z",
+            "DescribeRegions",
+            BACKDOOR,
+            ip="198.18.9.41",
+            user="backup-svc",
         ),
     ]
 
@@ -364,7 +422,7 @@ def test_a_child_that_turned_suspicious_under_a_quiet_parent_is_its_own_finding(
     for record in (session, replayed):
         record["userIdentity"] = {**record["userIdentity"], "type": "AssumedRole", "arn": role}
     records = [
-        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "ListBuckets", KEY, ip=CORP),
+        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "DescribeInstances", KEY, ip=CORP),
         v.assume_role("e2", "2026-09-01T00:05:00Z", KEY, SESSION_KEY, ip=CORP),
         session,
         replayed,
@@ -395,9 +453,11 @@ def test_since_and_until(tmp_path: Path, since: str | None, until: str | None, f
 def test_top_keeps_the_highest_scores(tmp_path: Path) -> None:
     records = [
         *attack_records(),
-        v.cloudtrail("x1", "2026-09-01T00:00:00Z", "ListBuckets", OTHER_KEY, ip=CORP, user="bob"),
         v.cloudtrail(
-            "x2", "2026-09-02T00:00:00Z", "ListBuckets", OTHER_KEY, ip=ATTACKER, user="bob"
+            "x1", "2026-09-01T00:00:00Z", "DescribeInstances", OTHER_KEY, ip=CORP, user="bob"
+        ),
+        v.cloudtrail(
+            "x2", "2026-09-02T00:00:00Z", "DescribeInstances", OTHER_KEY, ip=ATTACKER, user="bob"
         ),
     ]
     with ingest(tmp_path, {"ct": records}) as case:
@@ -415,7 +475,7 @@ def test_top_keeps_the_highest_scores(tmp_path: Path) -> None:
 def test_every_weight_has_its_reason_and_the_file_is_checked() -> None:
     assert set(WEIGHTS.signals) == set(hunting.SIGNALS)
     assert all(s.why and 0 < s.weight < 1 for s in WEIGHTS.signals.values())
-    assert [s.name for s in WEIGHTS.unscored()] == ["sensitive_from_new_network"]
+    assert WEIGHTS.unscored() == []  # sensitive_from_new_network is scored from the catalogue
     text = (Path(hunting.__file__).parent / hunting.WEIGHTS_FILE).read_text()
     without_a_reason = text.replace(
         '[outcome]\nfailure = 0.5\nwhy = """', '[outcome]\nfailure = 0.5\nnot = """'
@@ -441,9 +501,7 @@ def test_the_command_json_follows_the_contract(tmp_path: Path) -> None:
     jsonschema.validate(document, SCHEMAS["hunt"])
     assert [f["credential"] for f in document["findings"]] == [f"aws_access_key:{KEY}"]
     assert document["findings"][0]["first_suspicious_use"] == "2026-09-02T00:00:00Z"
-    unscored = [s for s in document["signals"] if not s["scored"]]
-    assert [(s["signal"], s["weight"]) for s in unscored] == [("sensitive_from_new_network", None)]
-    assert "issue 21" in unscored[0]["not_scored"]
+    assert all(s["scored"] and s["weight"] for s in document["signals"])
     assert {s["signal"] for s in document["signals"]} == set(hunting.SIGNALS)
 
 
@@ -454,13 +512,13 @@ def test_the_command_table_and_csv(tmp_path: Path) -> None:
     assert table.exit_code == 0, table.stderr
     assert f"aws_access_key:{KEY}" in table.stdout
     assert "new_network 0.6: 203.0.113.0/24" in table.stdout
-    assert "not scored: sensitive_from_new_network" in table.stdout
+    assert "not scored" not in table.stdout
     csv = runner.invoke(app, ["hunt", "--case", case, "--format", "csv", "--top", "1"])
     assert csv.exit_code == 0, csv.stderr
     header, row = csv.stdout.splitlines()
     assert header == ",".join(hunting.FINDING_COLUMNS)
     assert row.startswith(f"aws_access_key:{KEY},aws_access_key,{DEPLOYER},0.76,")
-    assert "not scored: sensitive_from_new_network" in csv.stderr
+    assert csv.stderr == ""
     bad = runner.invoke(app, ["hunt", "--case", case, "--since", "yesterday-ish"])
     assert bad.exit_code == 2
     assert "not a time" in bad.stderr
@@ -470,9 +528,9 @@ def test_log_text_in_reasons_cannot_act_on_the_terminal(tmp_path: Path) -> None:
     """A user agent is attacker-written: the table shows its controls, JSON keeps it as data."""
     hostile = "curl/8 \x1b[2J\x1b[31mALL CLEAR\x1b[0m \u202egpj.exe"
     records = [
-        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "ListBuckets", KEY, ip=CORP),
+        v.cloudtrail("e1", "2026-09-01T00:00:00Z", "DescribeInstances", KEY, ip=CORP),
         {
-            **v.cloudtrail("e2", "2026-09-02T00:00:00Z", "ListBuckets", KEY, ip=CORP),
+            **v.cloudtrail("e2", "2026-09-02T00:00:00Z", "DescribeInstances", KEY, ip=CORP),
             "userAgent": hostile,
         },
     ]
