@@ -68,22 +68,30 @@ def html_path(traced: Trace, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return traced.report(tmp_path_factory.mktemp("report") / "report.html")
 
 
+def tables(traced: Trace) -> int:
+    """No remaining exposure (expired keys); retention deadlines; one per resource type
+    touched; the persistence rows."""
+    return 10 + len(report.model(traced, None, traced.impact())["touched"]) + 1
+
+
 def test_golden_markdown(traced: Trace) -> None:
-    check_golden("sample_report.md", relative(report.render_text(traced, "md")))
+    check_golden(
+        "sample_report.md", relative(report.render_text(traced, "md", None, traced.impact()))
+    )
 
 
 def test_golden_html_without_the_plotly_bundle(html_path: Path) -> None:
     check_golden("sample_report.html", relative(without_bundle(html_path.read_text())))
 
 
-def test_html_is_self_contained(html_path: Path) -> None:
+def test_html_is_self_contained(html_path: Path, traced: Trace) -> None:
     text = html_path.read_text()
     bundle = BUNDLE.search(text)
     assert bundle is not None and len(bundle.group(0)) > 1_000_000  # plotly.js, inline
     tags = parse(text)
     assert "src" not in tags.attributes and "href" not in without_bundle(text).split("<nav>")[0]
     assert tags.tags["script"] == 2  # the bundle and the figure, nothing else
-    assert tags.tags["table"] == 10  # no remaining exposure (expired keys); retention deadlines
+    assert tags.tags["table"] == tables(traced)
     assert f'id="{report.PLOT_ID}"' in text
     assert text.count('id="plotlyjs"') == 1  # plotly.js once, however many figures
     assert '<td class="ip">203.0.113.66</td>' in text  # addresses never break at a dot
@@ -254,7 +262,9 @@ def run_browser(browser: str, profile: Path, *arguments: str) -> subprocess.Comp
     )
 
 
-def test_browser_shows_the_plot_and_the_tables(html_path: Path, tmp_path: Path) -> None:
+def test_browser_shows_the_plot_and_the_tables(
+    html_path: Path, tmp_path: Path, traced: Trace
+) -> None:
     browser = find_browser()
     if browser is None:
         pytest.skip(
@@ -278,4 +288,4 @@ def test_browser_shows_the_plot_and_the_tables(html_path: Path, tmp_path: Path) 
     dom = run_browser(browser, tmp_path / "profile", "--dump-dom", html_path.as_uri()).stdout
     assert 'class="main-svg"' in dom  # plotly.js ran and drew the figure
     assert "ci-deployer key AKIAB4QWZLKKE2GRC3WO" in dom
-    assert parse(dom).tags["table"] == 10
+    assert parse(dom).tags["table"] == tables(traced)
