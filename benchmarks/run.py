@@ -7,7 +7,8 @@ DuckDB's auto-detected `read_json`, `read_json_objects` + `json_transform` (the
 engine's own reading, no mapping), an orjson loop, and pandas `json_normalize`
 (on a slice, scaled). The content hash (SHA-256 of each minified record) is priced
 by ingesting the same CloudTrail files with DuckDB's hash() in its place. The trace
-is compared with a plain DuckDB lookup of the root's own events.
+is compared with a plain DuckDB lookup of the root's own events, and `ir impact` (which
+traces first) with the trace of the same root, in the same run.
 
     python benchmarks/run.py --events 1000000 [--events 10000000] [--out bench_out]
 """
@@ -215,6 +216,8 @@ def trace_root(data: Path) -> dict[str, Any]:
             ).fetchall()
         )
         result = case.trace(slowest)
+        impacts = {root: _impact_timings(case, root) for root in roots}
+    heaviest = max(impacts, key=lambda root: impacts[root]["impact_seconds"])
     return {
         "root": slowest,
         "roots": len(roots),
@@ -222,6 +225,24 @@ def trace_root(data: Path) -> dict[str, Any]:
         "lookup_seconds": statistics.median(lookup),
         "traced_events": len(result.events),
         "traced_credentials": len(result.credentials),
+        "impact": {"root": heaviest, "trace_seconds": medians[heaviest], **impacts[heaviest]},
+    }
+
+
+def _impact_timings(case: Any, root: str) -> dict[str, Any]:
+    """`ir impact` of a root (its trace included), median of 5, and the impact's own SQL on
+    the trace already made; with what it found."""
+    from ir import impact
+
+    traced = case.trace(root)
+    own = statistics.median(_timed_runs(lambda: impact.impact(case.connection, traced)))
+    whole = statistics.median(_timed_runs(lambda: case.impact(root)))
+    answer = case.impact(root)
+    return {
+        "impact_seconds": whole,
+        "own_seconds": own,
+        "resources": len(answer.resources),
+        "sensitive": len(answer.sensitive),
     }
 
 
@@ -442,9 +463,23 @@ def run_size(out: Path, events: int, seed: int) -> list[dict[str, Any]]:
             f"{traced['trace_seconds'] / traced['lookup_seconds']:.1f}x a plain lookup of the root's events "
             f"({traced['lookup_seconds']:.3f}s); {traced['traced_credentials']} credentials, {traced['traced_events']} rows",
         ),
+        impact_row(traced, row),
         hunt_row(results["ir_hunt"]["result"], traced, row),
         *coverage_rows(results["ir_coverage"]["result"], events),
     ]
+
+
+def impact_row(traced: dict[str, Any], row: Callable[..., Any]) -> Any:
+    """`ir impact` beside `ir trace`, same run: the root whose impact takes longest."""
+    measured = traced["impact"]
+    return row(
+        f"ir impact s (median of 5; slowest of {traced['roots']} roots:"
+        f" {measured['root'].split(':')[0]})",
+        round(measured["impact_seconds"], 3),
+        f"{measured['impact_seconds'] / measured['trace_seconds']:.2f}x its ir trace"
+        f" ({measured['trace_seconds']:.3f}s); the impact's own SQL {measured['own_seconds']:.3f}s;"
+        f" {measured['resources']} resources, {measured['sensitive']} sensitive rows",
+    )
 
 
 def hunt_row(hunted: dict[str, Any], traced: dict[str, Any], row: Callable[..., Any]) -> Any:

@@ -36,6 +36,7 @@ def test_make_bench_reports_every_measure_beside_its_baseline(tmp_path: Path) ->
         "ir ingest CloudTrail s",
         "ir ingest CloudTrail with DuckDB hash() as content hash s",
         "ir trace s (median of 5; slowest of 6 roots: entra_session)",
+        "ir impact s (median of 5; slowest of 6 roots)",
         "ir coverage s (median of 5)",
     ):
         assert any(m.startswith(wanted.split(" (")[0]) for m in measures), (wanted, measures)
