@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/ir hunt --top 8 --case $(DEMO)/case.duckdb
 	$(BIN)/ir coverage --case $(DEMO)/case.duckdb
 	$(BIN)/ir trace --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb
+	$(BIN)/ir impact --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb
 	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format csv --out $(DEMO)/timeline.csv
 	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format md --out $(DEMO)/report.md
 	$(BIN)/ir timeline --token-file sample_logs/leaked_token.txt --case $(DEMO)/case.duckdb --format html --out $(DEMO)/report.html

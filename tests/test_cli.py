@@ -243,11 +243,11 @@ def test_stats_kinds_sources_rejects(logs: Path, tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example_or_summary() -> None:
-    commands = ["ingest", "sources", "stats", "rejects", "kinds", "trace", "hunt", "sql"]
+    commands = ["ingest", "sources", "stats", "rejects", "kinds", "trace", "impact", "hunt", "sql"]
     for command in commands:
         status, out, _ = run(command, "--help")
         assert status == 0 and "--case" in out, command
-    for command in ("ingest", "trace", "sql"):
+    for command in ("ingest", "trace", "impact", "sql"):
         assert "Example: ir " in run(command, "--help")[1]
 
 
