@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import networkx as nx
     from matplotlib.axes import Axes
 
-__all__ = ["Case", "CaseError", "Trace", "open_case"]
+__all__ = ["Case", "CaseError", "Impact", "Trace", "open_case"]
 
 
 @dataclass
@@ -45,9 +45,9 @@ class Trace(tracing.Trace):
     containment: pd.DataFrame | None = field(default=None, repr=False)
     connection: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
 
-    def impact(self) -> impacting.Impact:
+    def impact(self) -> Impact:
         """What this lineage could do and touched (contract §9): resources, scopes, sensitive."""
-        return impacting.impact(self._open_connection(), self)
+        return Impact.of(impacting.impact(self._open_connection(), self))
 
     def _open_connection(self) -> duckdb.DuckDBPyConnection:
         if self.connection is None:
@@ -75,6 +75,19 @@ class Trace(tracing.Trace):
     def _repr_html_(self) -> str:
         """Jupyter's rich display: summary, lineage, places, late uses (escaped)."""
         return display.trace_html(self)
+
+
+@dataclass
+class Impact(impacting.Impact):
+    """What a lineage could do and touched (`ir.impact.Impact`), shown as a table in Jupyter."""
+
+    @classmethod
+    def of(cls, result: impacting.Impact) -> Impact:
+        return cls(**{f.name: getattr(result, f.name) for f in fields(result)})
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: resources, scopes, sensitive actions (escaped)."""
+        return display.impact_html(self)
 
 
 class Case:
@@ -168,7 +181,7 @@ class Case:
 
     def impact(
         self, *ids: str, token: str | None = None, leaked_at: str | pd.Timestamp | None = None
-    ) -> impacting.Impact:
+    ) -> Impact:
         """What the traced lineage could do and touched (contract §9): `resources`, `scopes`
         and `sensitive` DataFrames over the same closure as `trace` (same arguments)."""
         return self.trace(*ids, token=token, leaked_at=leaked_at).impact()

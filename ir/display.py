@@ -21,6 +21,7 @@ from ir import contents, render, report
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from ir.impact import Impact
     from ir.store import Store
     from ir.trace import Trace
 
@@ -108,6 +109,26 @@ def trace_html(trace: Trace) -> str:
             "<h5>What this trace cannot see</h5>",
             _coverage_html(model["coverage"]),
             HINT,
+        ]
+    )
+
+
+def impact_html(impact: Impact) -> str:
+    """The impact as the CLI shows it: resources (new places first), scopes, sensitive actions."""
+    title = f"<h4>Impact of <code>{_text(impact.root)}</code></h4>"
+    if not impact.found:
+        return title + f"<p>No event in the case references {_text(', '.join(impact.query))}.</p>"
+    return "".join(
+        [
+            title,
+            f"<h5>Resources touched: {len(impact.resources)}</h5>",
+            table_html(impact.resources.drop(columns="credentials")),
+            f"<h5>Scopes carried: {len(impact.scopes)}</h5>",
+            table_html(impact.scopes),
+            f"<h5>Sensitive actions: {len(impact.sensitive)}</h5>",
+            table_html(impact.sensitive.drop(columns="reason")),
+            f"<p style='color:{MUTED}'>DataFrames: <code>.resources</code>, <code>.scopes</code>,"
+            " <code>.sensitive</code>; contract §9 JSON: <code>.to_json()</code></p>",
         ]
     )
 

@@ -341,3 +341,11 @@ def test_nothing_traced_exits_3_with_the_document_still_printed(sample: ir.Case)
     assert "no event" in done.stderr
     table = _ir("impact", "aws_access_key:AKIANOTHINGHERE00000", case=sample.path)
     assert table.returncode == 3 and table.stdout == ""
+
+
+def test_a_notebook_shows_the_impact_as_escaped_tables(sample: ir.Case) -> None:
+    shown = sample.impact(OKTA_ROOT)._repr_html_()
+    assert "<h4>Impact of <code>okta_session:102hZRgCcFl742wO50iahAImd</code></h4>" in shown
+    assert shown.count("<table") == 3 and "system.api_token.create" in shown
+    nothing = sample.impact("aws_access_key:AKIANOTHINGHERE00000")._repr_html_()
+    assert "No event in the case references aws_access_key:AKIANOTHINGHERE00000" in nothing
