@@ -272,7 +272,8 @@ class Impact:
 
 
 _TRACED = "ir_impact_traced"
-# One row per traced event that used a traced credential and did not fail.
+# One row per traced event that used a traced credential and did not fail; their resources
+# are looked up by key (a list parameter: an index lookup, not a scan of the table).
 _TOUCHING = f"""
 touching AS (
     SELECT event_key, any_value(source) AS source, any_value(time) AS time,
@@ -291,7 +292,8 @@ SELECT t.source, r.type, r.id,
        count(DISTINCT t.event_key) AS events, min(t.time) AS first_seen,
        max(t.time) AS last_seen, bool_or(t.new_place) AS from_new_place,
        list_sort(list_distinct(flatten(list(t.credentials)))) AS credentials
-FROM touching t JOIN event_resources r USING (event_key)
+FROM touching t
+JOIN (FROM event_resources WHERE event_key IN (SELECT unnest($keys::BIGINT[]))) r USING (event_key)
 GROUP BY t.source, r.type, r.id
 ORDER BY from_new_place DESC, r.type, t.source, r.id
 """
@@ -357,7 +359,8 @@ def impact(
     )
     connection.register(_TRACED, traced)
     try:
-        resources = connection.execute(_RESOURCES_SQL).fetchdf()
+        keys = sorted({int(key) for key in traced["event_key"]})
+        resources = connection.execute(_RESOURCES_SQL, {"keys": keys}).fetchdf()
         scopes = connection.execute(_SCOPES_SQL, [list(trace.credentials["id"])]).fetchdf()
         sensitive = connection.execute(_sensitive_sql(rules)).fetchdf()
     finally:
