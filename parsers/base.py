@@ -66,7 +66,7 @@ AUTH_WORDS = (
 READ_WORDS = (
     "get", "list", "describe", "head", "lookup", "search", "select", "scan", "query", "read",
     "view", "viewed", "watch", "download", "downloaded", "clone", "fetch", "export", "exported",
-    "preview", "previewed", "accessed", "decrypt", "retrieve",
+    "preview", "previewed", "access", "accessed", "decrypt", "retrieve",
     "show", "open", "opened", "print", "sync", "report", "receive", "encrypt", "verify",
 )  # fmt: skip
 WRITE_WORDS = (
@@ -80,7 +80,7 @@ WRITE_WORDS = (
     "reboot", "invoke", "push", "merge", "transfer", "archive", "unarchive", "lock", "unlock",
     "new", "upsert", "undelete", "regenerate", "rotate", "assign", "unassign", "share",
     "shared", "send", "sent", "apply", "approve", "register", "unregister", "upgrade",
-    "publish", "expand", "expanded", "copy", "generate", "mint", "exchange",
+    "publish", "expand", "expanded", "copy", "generate", "mint", "exchange", "consent",
 )  # fmt: skip
 ADMIN_WORDS = (
     "policy", "policies", "role", "roles", "rolebinding", "rolebindings", "clusterrole",
