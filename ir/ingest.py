@@ -447,7 +447,9 @@ def _holds_legacy_hashes(connection: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
-    """Insert the batch's new events and their refs; duplicates and id collisions aside.
+    """Insert the batch's new events, their refs and resources; duplicates and id collisions
+    aside. A resource whose parser gave no access takes the shared rule over its event's
+    action (parsers.base ACCESS_MACROS), worked out once per distinct action of the batch.
 
     A vendor id that is new to the case and to the batch (nearly all of them) loads as
     it is. Only the ids seen twice, in the batch or in the case, go through the
@@ -542,8 +544,17 @@ def _load_staged(connection: duckdb.DuckDBPyConnection, parser: Parser) -> None:
         """
         INSERT INTO credential_refs
         SELECT DISTINCT event_key, ref.credential, ref.kind, ref.relation, ref.parent, ref.via,
-               ref.principal, ref.expires_at
+               ref.principal, ref.expires_at, ref.scopes
         FROM (SELECT event_key, unnest(refs) AS ref FROM ir_new)
+        """
+    )
+    connection.execute(
+        """
+        INSERT INTO event_resources
+        SELECT DISTINCT n.event_key, res.type, res.id, res.name, coalesce(res.access, a.access)
+        FROM (SELECT event_key, action, unnest(resources) AS res FROM ir_new) n
+        LEFT JOIN (SELECT action, ir_access(action) AS access
+                   FROM (SELECT DISTINCT action FROM ir_new)) a USING (action)
         """
     )
 

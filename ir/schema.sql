@@ -92,13 +92,15 @@ CREATE TABLE IF NOT EXISTS credential_refs (
     parent     VARCHAR,                 -- for issued: the credential that minted it
     via        VARCHAR,                 -- for issued: how (AssumeRole, CreateAccessKey, ...)
     principal  VARCHAR,                 -- whom the credential belongs to, as logged
-    expires_at TIMESTAMPTZ              -- for issued: when it stops working, where logged
+    expires_at TIMESTAMPTZ,             -- for issued: when it stops working, where logged
+    scopes     VARCHAR[]                -- what it could do, as logged (token scopes, roles…)
 );
 
--- What an event acted on (impact, contract §9). Parsers fill it as they learn to.
+-- What an event acted on (impact, contract §9), from each parser's `resources`
+-- (parsers/base.py Resource), mapped in the same pass as its events and refs.
 CREATE TABLE IF NOT EXISTS event_resources (
     event_key BIGINT NOT NULL,
-    type      VARCHAR NOT NULL,
+    type      VARCHAR NOT NULL,         -- <vendor>_<thing>: aws_s3_object, github_repo, …
     id        VARCHAR NOT NULL,
     name      VARCHAR,
     access    VARCHAR                   -- read | write | admin | auth
@@ -141,3 +143,4 @@ CREATE INDEX IF NOT EXISTS events_client_ip ON events (client_ip);
 CREATE INDEX IF NOT EXISTS credential_refs_credential ON credential_refs (credential);
 CREATE INDEX IF NOT EXISTS credential_refs_credential_lower ON credential_refs (lower(credential));
 CREATE INDEX IF NOT EXISTS credential_refs_parent ON credential_refs (parent);
+CREATE INDEX IF NOT EXISTS event_resources_event_key ON event_resources (event_key);

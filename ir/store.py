@@ -20,7 +20,7 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
@@ -95,6 +95,17 @@ ALTER TABLE journal ADD COLUMN IF NOT EXISTS credentials VARCHAR[];
 ALTER TABLE journal ADD COLUMN IF NOT EXISTS http_status INTEGER;
 ALTER TABLE journal ADD COLUMN IF NOT EXISTS step VARCHAR;
 """
+# What impact reads (contract §9): the scopes a credential carried, and what each event
+# acted on, by event. Events loaded before carry no resources: a responder re-ingests the
+# evidence into a new case to have them (the files are referenced, not copied).
+RESOURCES = """
+ALTER TABLE credential_refs ADD COLUMN IF NOT EXISTS scopes VARCHAR[];
+CREATE TABLE IF NOT EXISTS event_resources (
+    event_key BIGINT NOT NULL, type VARCHAR NOT NULL, id VARCHAR NOT NULL,
+    name VARCHAR, access VARCHAR
+);
+CREATE INDEX IF NOT EXISTS event_resources_event_key ON event_resources (event_key);
+"""
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
     Migration(3, "a stable content hash (SHA-256)", STABLE_CONTENT_HASH),
@@ -109,6 +120,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE credential_refs ADD COLUMN IF NOT EXISTS expires_at TIMESTAMPTZ",
     ),
     Migration(6, "events per source, tenant, file and hour (coverage)", EVENT_HOURS),
+    Migration(7, "resources events acted on, scopes credentials carried (impact)", RESOURCES),
 )
 
 
@@ -255,8 +267,11 @@ def _create(store: Store) -> None:
         )
     if store.read_only:
         raise CaseError(f"{store.path}: not an ir case file (no case_meta table)")
+    # One transaction: a process killed while creating leaves no case without its version.
+    connection.execute("BEGIN TRANSACTION")
     connection.execute(files("ir").joinpath("schema.sql").read_text())
     connection.execute("INSERT INTO case_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    connection.execute("COMMIT")
 
 
 def _migrate(store: Store, version: int) -> None:

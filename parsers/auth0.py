@@ -21,6 +21,8 @@ Credentials:
   (the logs name no refresh token id when one is issued or exchanged).
 - `jwt_id` = `details.access_token_jti` of a successful token exchange: issued,
   parent = its session, so a leaked access token (a JWT) traces by its `jti`.
+Resources: the application (`client_id`, named by `client_name`) a login or token
+exchange was for, `auth0_app`, access auth.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from parsers.base import CredentialRef, Parser
+from ir import sql
+from parsers.base import CredentialRef, Parser, Resource
 
 SESSION = "coalesce(ir_blank(r.details.session_id), ir_blank(r.details.refresh_token.session_id))"
 USER = "coalesce(ir_blank(r.user_id), ir_blank(r.user_name))"
@@ -37,6 +40,20 @@ FAILED = (
     " OR r.type IN ('limit_wc', 'limit_sul', 'limit_mu', 'pwd_leak', 'api_limit'))"
 )
 SUCCEEDED = f"(NOT {FAILED} AND (starts_with(r.type, 's') OR contains(r.type, '_succe')))"
+
+
+# Log event codes of logins and token exchanges, successful and failed (Auth0's list).
+SIGN_INS = (
+    "s", "f", "fp", "fu", "seacft", "feacft", "seccft", "feccft", "sertft", "fertft",
+    "sepft", "fepft", "ssa", "fsa", "scoa", "fcoa", "sens", "fens", "sede", "fede",
+)  # fmt: skip
+APP = Resource(
+    "auth0_app",
+    "r.client_id",
+    name="r.client_name",
+    access="'auth'",
+    when=f"r.type IN ({sql.literals(SIGN_INS)})",
+)
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -58,6 +75,7 @@ PARSER = Parser(
         "type": "VARCHAR",
         "description": "VARCHAR",
         "client_id": "VARCHAR",
+        "client_name": "VARCHAR",
         "ip": "VARCHAR",
         "user_agent": "VARCHAR",
         "hostname": "VARCHAR",
@@ -127,4 +145,5 @@ PARSER = Parser(
             principal=f"coalesce({USER}, ir_blank(r.client_id))",
         ),
     ),
+    resources=(APP,),
 )

@@ -20,6 +20,24 @@ conformance samples (elastic-assume-role, -console-login, -update-access-key):
   was delivered to.
 - Event history (LookupEvents, `{"Events": [...]}`) wraps each record as a JSON
   string in `CloudTrailEvent`; it is unwrapped here.
+
+Resources (what a call acted on; CloudTrail record contents reference, the `Resource`
+type of the CloudTrail API, AWS service API references for the request fields):
+- `resources[]` `{ARN, accountId, type}` where CloudTrail lists them (S3 data events:
+  `AWS::S3::Object` and `AWS::S3::Bucket`; AssumeRole: `AWS::IAM::Role`); other
+  resource types are left to the request fields below.
+- `requestParameters`: S3 `bucketName` / `key` (object id `bucket/key`), IAM
+  `userName`, `roleName` / `roleArn`, `groupName`, `policyArn`, `accessKeyId`
+  (UpdateAccessKey / DeleteAccessKey; CreateAccessKey's in `responseElements.accessKey`),
+  Secrets Manager `secretId`, KMS `keyId`, SSM `name` / `path`, Lambda `functionName`,
+  DynamoDB `tableName`, CloudTrail `name` (the trail), EC2
+  `instancesSet.items[].instanceId` (request, or RunInstances' response).
+  IAM users and roles are named by their name (the last ARN segment): calls log the
+  name, AssumeRole the ARN; the event's account (`tenant`) tells accounts apart.
+- ConsoleLogin signs in to the account's console: `aws_console:<account>`, auth.
+Access: `readOnly` true is read (KMS GenerateDataKey too, which the shared rule would
+call admin), but for AssumeRole* (auth); otherwise the shared rule over eventName.
+Scopes: an AssumeRole key carries its role (`requestParameters.roleArn`).
 """
 
 from __future__ import annotations
@@ -28,7 +46,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ir import sql
-from parsers.base import CredentialRef, Parser
+from parsers.base import CredentialRef, Parser, Resource
 
 ISSUING_CALLS = (
     "AssumeRole",
@@ -49,6 +67,127 @@ IDENTITY = {
     "userName": "VARCHAR",
     "invokedBy": "VARCHAR",
 }
+INSTANCES = {"items": [{"instanceId": "VARCHAR"}]}
+REQUEST = {
+    "accessKeyId": "VARCHAR",
+    "status": "VARCHAR",
+    "userName": "VARCHAR",
+    "bucketName": "VARCHAR",
+    "key": "VARCHAR",
+    "roleName": "VARCHAR",
+    "roleArn": "VARCHAR",
+    "groupName": "VARCHAR",
+    "policyArn": "VARCHAR",
+    "secretId": "VARCHAR",
+    "keyId": "VARCHAR",
+    "name": "VARCHAR",
+    "path": "VARCHAR",
+    "functionName": "VARCHAR",
+    "tableName": "VARCHAR",
+    "instancesSet": INSTANCES,
+}
+# readOnly true is read whatever the name says (AssumeRole* is a sign-in to the role);
+# else the shared rule over eventName decides (ingest: NULL here).
+ACCESS = (
+    "CASE WHEN lower(r.readOnly) = 'true' AND NOT starts_with(r.eventName, 'AssumeRole')"
+    " THEN 'read' END"
+)
+REQUEST_PARAMETERS = "r.requestParameters"
+S3_ARN = "nullif(regexp_extract(item.ARN, '^arn:[^:]*:s3:::(.+)$', 1), '')"
+
+
+def last_segment(arn: str) -> str:
+    """An IAM ARN's name (`arn:aws:iam::1:role/path/Admin` -> Admin); a plain name as it is."""
+    return f"nullif(regexp_extract({arn}, '([^/:]+)$', 1), '')"
+
+
+def from_service(service: str, value: str, type_: str) -> Resource:
+    """A request field that names a resource only in one service's calls (`name`, `keyId`)."""
+    return Resource(
+        type_,
+        value,
+        access=ACCESS,
+        when=f"r.eventSource = {sql.literal(service + '.amazonaws.com')}",
+    )
+
+
+# `resources[]` entries by AWS type: ir's type, and the id in the ARN.
+LISTED = {
+    "AWS::S3::Object": ("aws_s3_object", S3_ARN),
+    "AWS::S3::Bucket": ("aws_s3_bucket", S3_ARN),
+    "AWS::IAM::Role": ("aws_iam_role", last_segment("item.ARN")),
+    "AWS::IAM::User": ("aws_iam_user", last_segment("item.ARN")),
+}
+
+
+def listed() -> Resource:
+    """The `resources[]` entries of the types ir names (LISTED), in one walk of the list."""
+
+    def case(index: int) -> str:
+        whens = " ".join(
+            f"WHEN {sql.literal(aws)} THEN {sql.literal(named[index]) if index == 0 else named[1]}"
+            for aws, named in LISTED.items()
+        )
+        return f"CASE item.type {whens} END"
+
+    return Resource(
+        case(0),
+        case(1),
+        access=ACCESS,
+        each="r.resources",
+        types=tuple(named[0] for named in LISTED.values()),
+    )
+
+
+def requested(field: str, type_: str, value: str | None = None) -> Resource:
+    return Resource(type_, value or f"{REQUEST_PARAMETERS}.{field}", access=ACCESS)
+
+
+RESOURCES = (
+    requested("bucketName", "aws_s3_bucket"),
+    requested(
+        "key",
+        "aws_s3_object",
+        f"CASE WHEN ir_blank({REQUEST_PARAMETERS}.bucketName) IS NOT NULL"
+        f" THEN {REQUEST_PARAMETERS}.bucketName || '/' || {REQUEST_PARAMETERS}.key END",
+    ),
+    listed(),
+    requested("userName", "aws_iam_user"),
+    requested("roleName", "aws_iam_role"),
+    requested("roleArn", "aws_iam_role", last_segment(f"{REQUEST_PARAMETERS}.roleArn")),
+    requested("groupName", "aws_iam_group"),
+    requested("policyArn", "aws_iam_policy"),
+    requested("accessKeyId", "aws_iam_access_key"),
+    Resource(
+        "aws_iam_access_key",
+        "r.responseElements.accessKey.accessKeyId",
+        access=ACCESS,
+        when="r.eventName = 'CreateAccessKey'",
+    ),
+    requested("secretId", "aws_secret"),
+    from_service("kms", f"{REQUEST_PARAMETERS}.keyId", "aws_kms_key"),
+    from_service(
+        "ssm",
+        f"coalesce({REQUEST_PARAMETERS}.name, {REQUEST_PARAMETERS}.path)",
+        "aws_ssm_parameter",
+    ),
+    from_service("lambda", f"{REQUEST_PARAMETERS}.functionName", "aws_lambda_function"),
+    from_service("dynamodb", f"{REQUEST_PARAMETERS}.tableName", "aws_dynamodb_table"),
+    from_service("cloudtrail", f"{REQUEST_PARAMETERS}.name", "aws_cloudtrail_trail"),
+    Resource(
+        "aws_ec2_instance",
+        "item.instanceId",
+        access=ACCESS,
+        each=f"list_concat({REQUEST_PARAMETERS}.instancesSet.items,"
+        " r.responseElements.instancesSet.items)",
+    ),
+    Resource(
+        "aws_console",
+        "coalesce(ir_blank(r.recipientAccountId), ir_blank(r.userIdentity.accountId))",
+        access="'auth'",
+        when="r.eventName = 'ConsoleLogin'",
+    ),
+)
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -73,8 +212,11 @@ PARSER = Parser(
         "userAgent": "VARCHAR",
         "recipientAccountId": "VARCHAR",
         "userIdentity": IDENTITY,
-        "requestParameters": {"accessKeyId": "VARCHAR", "status": "VARCHAR", "userName": "VARCHAR"},
+        "readOnly": "VARCHAR",
+        "requestParameters": REQUEST,
+        "resources": [{"ARN": "VARCHAR", "type": "VARCHAR"}],
         "responseElements": {
+            "instancesSet": INSTANCES,
             "ConsoleLogin": "VARCHAR",
             "credentials": {"accessKeyId": "VARCHAR", "expiration": "VARCHAR"},
             "assumedRoleUser": {"arn": "VARCHAR"},
@@ -113,6 +255,8 @@ PARSER = Parser(
             principal="coalesce(r.responseElements.assumedRoleUser.arn,"
             " r.responseElements.federatedUser.arn, r.userIdentity.arn)",
             expires_at="ir_time(r.responseElements.credentials.expiration)",
+            scopes=f"CASE WHEN ir_blank({REQUEST_PARAMETERS}.roleArn) IS NOT NULL"
+            f" THEN [{REQUEST_PARAMETERS}.roleArn] END",
         ),
         CredentialRef(
             "aws_access_key",
@@ -145,4 +289,5 @@ PARSER = Parser(
             principal="r.requestParameters.userName",
         ),
     ),
+    resources=RESOURCES,
 )

@@ -23,6 +23,7 @@ from ir.credentials import Kind
 
 Relation = Literal["used", "issued", "revoked"]
 Structure = Mapping[str, Any]
+ACCESS = ("read", "write", "admin", "auth")
 
 # Event columns a parser maps; `source_event_id` may be NULL (the record's
 # canonical hash stands in), `time` is required (a record without it is rejected).
@@ -52,6 +53,65 @@ CONTENT_HASH_SQL = "left(sha256(vendor_record), 16)"
 # a case holds such rows.
 LEGACY_HASH_SQL = "hash(vendor_record)"
 
+# How an action treated what it acted on (contract §9), one rule for every source: the
+# action's words (CamelCase, dots, underscores, spaces and slashes split them) hold a
+# verb. A changing verb over an object of access control (policy, role, key, token,
+# member…) is `admin`; another changing verb `write`; a looking verb `read`; sign-ins
+# and token grants `auth`. A parser passes `access` itself where the action says it
+# otherwise (a sign-in names no verb). NULL: no known verb.
+AUTH_WORDS = (
+    "login", "logon", "logged", "signin", "sign", "authenticate", "authentication", "authorize",
+    "sso", "assume",
+)  # fmt: skip
+READ_WORDS = (
+    "get", "list", "describe", "head", "lookup", "search", "select", "scan", "query", "read",
+    "view", "viewed", "watch", "download", "downloaded", "clone", "fetch", "export", "exported",
+    "preview", "previewed", "access", "accessed", "decrypt", "retrieve",
+    "show", "open", "opened", "print", "sync", "report", "receive", "encrypt", "verify",
+)  # fmt: skip
+WRITE_WORDS = (
+    "create", "created", "put", "post", "patch", "delete", "deleted", "destroy", "update",
+    "updated", "modify", "modified", "set", "add", "added", "remove", "removed", "attach",
+    "detach", "upload", "uploaded", "insert", "write", "edit", "change", "changed", "rename",
+    "renamed", "move", "moved", "restore", "restored", "replace", "import", "tag", "untag",
+    "enable", "enabled", "disable", "disabled", "activate", "deactivate", "suspend",
+    "unsuspend", "reset", "revoke", "revoked", "grant", "granted", "invite", "invited",
+    "install", "installed", "uninstall", "uninstalled", "run", "start", "stop", "terminate",
+    "reboot", "invoke", "push", "merge", "transfer", "archive", "unarchive", "lock", "unlock",
+    "new", "upsert", "undelete", "regenerate", "rotate", "assign", "unassign", "share",
+    "shared", "send", "sent", "apply", "approve", "register", "unregister", "upgrade",
+    "publish", "expand", "expanded", "copy", "generate", "mint", "exchange", "consent",
+)  # fmt: skip
+ADMIN_WORDS = (
+    "policy", "policies", "role", "roles", "rolebinding", "rolebindings", "clusterrole",
+    "clusterrolebinding", "clusterrolebindings", "clusterroles", "permission", "permissions",
+    "acl", "member", "members", "membership", "privilege", "privileges", "admin", "mfa",
+    "factor", "password", "loginprofile", "login", "accesskey", "key", "keys", "token",
+    "tokens", "credential", "credentials", "secret", "certificate", "certificates", "consent",
+    "grant", "oauth", "trail", "logging", "serviceaccount", "serviceaccounts", "iam",
+    "delegation", "assignment", "owner", "owners", "scope", "scopes",
+)  # fmt: skip
+
+
+def _words_sql(action: str) -> str:
+    """The lower-case words of an action name: GetObject, user.lifecycle.create, get secrets."""
+    split = f"regexp_replace(CAST({action} AS VARCHAR), '([a-z0-9])([A-Z])', '\\1 \\2', 'g')"
+    return f"list_filter(regexp_split_to_array(lower({split}), '[^a-z0-9]+'), lambda w: w <> '')"
+
+
+ACCESS_MACROS = (
+    f"""CREATE OR REPLACE TEMP MACRO ir_access_of(words) AS (
+        CASE
+          WHEN list_has_any(words, [{sql.literals(AUTH_WORDS)}])
+               AND NOT list_has_any(words, [{sql.literals(WRITE_WORDS)}]) THEN 'auth'
+          WHEN list_has_any(words, [{sql.literals(WRITE_WORDS)}])
+               AND list_has_any(words, [{sql.literals(ADMIN_WORDS)}]) THEN 'admin'
+          WHEN list_has_any(words, [{sql.literals(WRITE_WORDS)}]) THEN 'write'
+          WHEN list_has_any(words, [{sql.literals(READ_WORDS)}]) THEN 'read'
+        END)""",
+    f"CREATE OR REPLACE TEMP MACRO ir_access(action) AS ir_access_of({_words_sql('action')})",
+)
+
 # SQL macros every parser may use; `register_sql` creates them on a connection.
 SQL_MACROS = (
     # '' and whitespace-only are "not logged", never a value.
@@ -76,6 +136,7 @@ SQL_MACROS = (
               ['%Y%m%dT%H%M%SZ', '%Y%m%d%H%M%S.%g', '%Y%m%d%H%M%S', '%b %-d, %Y %I:%M:%S %p'])
               AS TIMESTAMPTZ))
         END)""",
+    *ACCESS_MACROS,
 )
 
 
@@ -114,6 +175,17 @@ def _canonical_digest(text: str) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+def _listed(present: str, struct: str, each: str | None) -> str:
+    """A SQL list of zero or more structs for one record: one when `present` holds, or one
+    per element `item` of the list `each` for which it holds."""
+    if each is None:
+        return f"CASE WHEN {present} THEN [{struct}] ELSE [] END"
+    return (
+        f"list_transform(list_filter(coalesce({each}, []), lambda item: {present}),"
+        f" lambda item: {struct})"
+    )
+
+
 @dataclass(frozen=True)
 class CredentialRef:
     """One credential reference a record may carry.
@@ -133,6 +205,10 @@ class CredentialRef:
     # SQL giving when an issued credential stops working, where the vendor logs it
     # (CloudTrail's `responseElements.credentials.expiration`); a TIMESTAMPTZ.
     expires_at: str | None = None
+    # SQL giving the scopes / permissions the credential carried as logged (GitHub
+    # `token_scopes`, Graph `scopes` / `roles`, OAuth grant scopes, an assumed role's ARN):
+    # a list of text (VARCHAR[]), NULL or empty when the record says none.
+    scopes: str | None = None
 
     def struct_sql(self) -> str:
         fields = {
@@ -144,19 +220,87 @@ class CredentialRef:
             "principal": self.principal or "NULL",
         }
         body = ", ".join(f"'{k}': CAST(({v}) AS VARCHAR)" for k, v in fields.items())
-        return "{" + body + f", 'expires_at': CAST(({self.expires_at or 'NULL'}) AS TIMESTAMPTZ)}}"
+        return (
+            "{" + body + f", 'expires_at': CAST(({self.expires_at or 'NULL'}) AS TIMESTAMPTZ),"
+            f" 'scopes': CAST(({self.scopes or 'NULL'}) AS VARCHAR[])}}"
+        )
 
     def present_sql(self) -> str:
         return f"(ir_blank({self.value}) IS NOT NULL AND ({self.when}))"
 
     def list_sql(self) -> str:
         """A SQL list of zero or more ref structs for one record."""
-        if self.each is None:
-            return f"CASE WHEN {self.present_sql()} THEN [{self.struct_sql()}] ELSE [] END"
-        return (
-            f"list_transform(list_filter(coalesce({self.each}, []), lambda item: {self.present_sql()}),"
-            f" lambda item: {self.struct_sql()})"
-        )
+        return _listed(self.present_sql(), self.struct_sql(), self.each)
+
+
+RESOURCE_STRUCT = "STRUCT(type VARCHAR, id VARCHAR, name VARCHAR, access VARCHAR)"
+
+
+def split_scopes(text: str) -> str:
+    """SQL: the scopes in a text as vendors log them (space- or comma-separated) as a list;
+    NULL when not logged."""
+    return (
+        f"CASE WHEN ir_blank({text}) IS NOT NULL THEN list_filter(regexp_split_to_array("
+        f"trim(CAST({text} AS VARCHAR)), '[\\s,]+'), lambda s: s <> '') END"
+    )
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One object a record says its event acted on (contract §9: `event_resources`).
+
+    `type` is a name, `<vendor>_<thing>` (`aws_s3_object`, `github_repo`, `okta_app`), or,
+    when `types` lists the names it can give, a SQL expression choosing one (Okta's
+    target types). Every other string is a SQL expression over the transformed record
+    `r` (and `item` when `each` names a list to walk). `access` gives read | write |
+    admin | auth, or NULL for the shared rule (ACCESS_MACROS) over the event's action,
+    which ingest applies once per distinct action of a batch (ir.ingest) rather than
+    once per resource.
+    """
+
+    type: str
+    id: str
+    name: str | None = None
+    access: str | None = None
+    when: str = "TRUE"
+    each: str | None = None
+    types: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The types this declaration can give."""
+        return self.types or (self.type,)
+
+    def struct_sql(self) -> str:
+        fields = {
+            "type": self.type if self.types else sql.literal(self.type),
+            "id": self.id,
+            "name": self.name or "NULL",
+            "access": self.access or "NULL",
+        }
+        return "{" + ", ".join(f"'{k}': CAST(({v}) AS VARCHAR)" for k, v in fields.items()) + "}"
+
+    def present_sql(self) -> str:
+        present = f"ir_blank({self.id}) IS NOT NULL AND ({self.when})"
+        return f"({present} AND ({self.type}) IS NOT NULL)" if self.types else f"({present})"
+
+    def list_sql(self) -> str:
+        """A SQL list of zero or more resource structs for one record."""
+        return _listed(self.present_sql(), self.struct_sql(), self.each)
+
+
+def resources_sql(resources: Sequence[Resource]) -> str:
+    """SQL: the list of resource structs of one record. Those without `each` go in one list
+    (a struct or NULL each, NULLs dropped): a record names a few of the many a parser
+    declares, and one list costs less than a list per declaration."""
+    if not resources:
+        return f"CAST([] AS {RESOURCE_STRUCT}[])"
+    single = [r for r in resources if r.each is None]
+    lists = [r.list_sql() for r in resources if r.each is not None]
+    if single:
+        cases = ", ".join(f"CASE WHEN {r.present_sql()} THEN {r.struct_sql()} END" for r in single)
+        lists.insert(0, f"list_filter([{cases}], lambda x: x IS NOT NULL)")
+    return lists[0] if len(lists) == 1 else f"flatten([{', '.join(lists)}])"
 
 
 @dataclass(frozen=True)
@@ -168,6 +312,8 @@ class Parser:
     fields: Structure
     event: Mapping[str, str]
     credentials: tuple[CredentialRef, ...] = ()
+    # The objects its events act on (contract §9), in the same SELECT as events and refs.
+    resources: tuple[Resource, ...] = ()
     # SQL over the `record` JSON giving the vendor record, for per-record
     # envelopes (an API wrapper around the real event); NULL when the envelope
     # holds no valid record. Content hashes are taken over the vendor record,
@@ -200,8 +346,14 @@ class Parser:
                 f"parser {self.name}: missing {missing or '-'}, unknown {unknown or '-'}"
             )
 
+    @property
+    def resource_types(self) -> tuple[str, ...]:
+        """The resource types this source emits, each once (`ir kinds`)."""
+        return tuple(dict.fromkeys(name for resource in self.resources for name in resource.names))
+
     def select_sql(self, records: str, legacy_hash: bool = False) -> str:
-        """SELECT mapping `records(file, position, record, reason)` to event rows + refs.
+        """SELECT mapping `records(file, position, record, reason)` to event rows, refs and
+        resources.
 
         `record` is minified JSON (ir.formats), so its hash is the content hash;
         `position` is the record's place in its batch (evidence order), kept on its rows.
@@ -213,6 +365,7 @@ class Parser:
         transform = sql.structure(structure)
         columns = ",\n  ".join(self._column_sql(c) for c in EVENT_COLUMNS)
         refs = ", ".join(ref.list_sql() for ref in self.credentials)
+        resources = resources_sql(self.resources)
         wrapped = f"ir_first_r.{sql.identifier(self.envelope)}" if self.envelope else "NULL::JSON"
         legacy = LEGACY_HASH_SQL if legacy_hash else "NULL::UBIGINT"
         parsed = f"""
@@ -236,11 +389,12 @@ SELECT file, position, part_no, content_hash, legacy_hash,
     WHEN time IS NULL AND json_type(vendor_record) <> 'OBJECT'
       THEN 'not a JSON object (' || lower(json_type(vendor_record)) || ')'
   END) AS invalid_reason,
-  {", ".join(EVENT_COLUMNS)}, refs
+  {", ".join(EVENT_COLUMNS)}, refs, resources
 FROM (
 SELECT file, position, part_no, content_hash, legacy_hash, record, reason, vendor_record,
   {columns},
-  flatten([{refs}]) AS refs
+  flatten([{refs}]) AS refs,
+  {resources} AS resources
 FROM ({self._parts_sql(parsed)}))"""
 
     def _parts_sql(self, parsed: str) -> str:

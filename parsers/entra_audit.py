@@ -34,6 +34,11 @@ User-wide revocations revoke `entra_user:<userPrincipalName>` (object id when th
 target has none): "Update StsRefreshTokenValidFrom Timestamp" (what revoking a
 user's sessions logs), password resets and changes, "Disable account", "Delete user".
 Failed or timed-out activities change nothing and carry no issued / revoked ref.
+
+Resources: each `targetResources[]` entry by its `type` (User, Group, Application,
+ServicePrincipal, Role, Device, Policy; other types `entra_object`), id its `id`, named
+by its `userPrincipalName` or `displayName`; access by the shared rule over the activity
+("Add service principal credentials", "Add member to role": admin).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from typing import Any
 
 from ir import sql
 from parsers._microsoft import column, dynamic, dynamic_json, field, log_time
-from parsers.base import CredentialRef, Parser
+from parsers.base import CredentialRef, Parser, Resource
 
 REVOKING_USER = (
     "Update StsRefreshTokenValidFrom Timestamp",
@@ -119,6 +124,26 @@ TOKEN = initiator("linkableIdentifiers.tokenDetails.uniqueTokenIdentifier")
 KEY_PROPERTIES = ("KeyDescription", "FederatedIdentityCredentials")
 KEY_ID = r"""'KeyIdentifier=([^,\]"]+)'"""
 FEDERATED_ID = r"""'"Id"\s*:\s*"([^"]+)"'"""
+
+
+TARGET_TYPES = {
+    "user": "entra_user",
+    "group": "entra_group",
+    "application": "entra_app",
+    "serviceprincipal": "entra_service_principal",
+    "role": "entra_role",
+    "device": "entra_device",
+    "policy": "entra_policy",
+}
+TARGET_RESOURCES = Resource(
+    "CASE lower(item.type) "
+    + " ".join(f"WHEN {sql.literal(k)} THEN {sql.literal(v)}" for k, v in TARGET_TYPES.items())
+    + " ELSE 'entra_object' END",
+    "item.id",
+    name="coalesce(ir_blank(item.userPrincipalName), ir_blank(item.displayName))",
+    each=TARGETS,
+    types=(*TARGET_TYPES.values(), "entra_object"),
+)
 
 
 def _key_ids(value: str) -> str:
@@ -210,4 +235,5 @@ PARSER = Parser(
             principal="coalesce(ir_blank(item.userPrincipalName), ir_blank(item.id))",
         ),
     ),
+    resources=(TARGET_RESOURCES,),
 )

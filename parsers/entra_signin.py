@@ -38,6 +38,12 @@ A sign-in uses its session and issues its token (parent = the session, or for a
 service principal the key credential it used); a failed sign-in issued nothing.
 `incomingTokenType` (a refresh token or PRT redeemed) is kept in the issued ref's
 `via`, after the sign-in category.
+
+Resources (access auth): the application signed in to, `entra_app:<appId>` named by
+`appDisplayName`, and the resource it asked a token for, `entra_app:<resourceId>` named
+by `resourceDisplayName` (`properties.resourceId` in Azure Monitor records, whose
+top-level `resourceId` is the ARM path of the tenant, not an app; Log Analytics
+`ResourceIdentity`).
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from typing import Any
 
 from ir import sql
 from parsers._microsoft import column, dynamic, field, log_time
-from parsers.base import CredentialRef, Parser
+from parsers.base import CredentialRef, Parser, Resource
 
 CATEGORIES = (
     "SignInLogs",
@@ -85,6 +91,8 @@ SIGN_IN = {
     "userId": "VARCHAR",
     "appId": "VARCHAR",
     "appDisplayName": "VARCHAR",
+    "resourceId": "VARCHAR",
+    "resourceDisplayName": "VARCHAR",
     "ipAddress": "VARCHAR",
     "userAgent": "VARCHAR",
     "sessionId": "VARCHAR",
@@ -128,6 +136,22 @@ REASON = (
 )
 SUCCEEDED = f"lower({CODE}) IN ('0', 'success')"
 FAILED = f"({CODE} IS NOT NULL AND NOT {SUCCEEDED})"
+APP_NAME = field("appDisplayName", "AppDisplayName")
+# Graph pages: the resource app at the top; Azure Monitor: under properties (the top-level
+# resourceId there is the tenant's ARM path).
+RESOURCE_ID = (
+    "coalesce(ir_blank(r.properties.resourceId),"
+    f" CASE WHEN r.properties IS NULL THEN ir_blank(r.resourceId) END, {column('ResourceIdentity')})"
+)
+RESOURCES = (
+    Resource("entra_app", APP_ID, name=APP_NAME, access="'auth'"),
+    Resource(
+        "entra_app",
+        RESOURCE_ID,
+        name=field("resourceDisplayName", "ResourceDisplayName"),
+        access="'auth'",
+    ),
+)
 INTERACTIVE = field("isInteractive", "IsInteractive")
 EVENT_TYPE = "coalesce(r.properties.signInEventTypes, r.signInEventTypes)[1]"
 BY_INTERACTIVE = {"true": "SignInLogs", "false": "NonInteractiveUserSignInLogs"}
@@ -206,4 +230,5 @@ PARSER = Parser(
         CredentialRef("entra_app_credential", "used", value=KEY_ID, principal=PRINCIPAL),
         CredentialRef("entra_app_credential", "used", value=FEDERATED_ID, principal=PRINCIPAL),
     ),
+    resources=RESOURCES,
 )

@@ -32,6 +32,9 @@ Credentials:
   GenerateIdToken, SignJwt, SignBlob): issued there (parent: the caller's key),
   used by calls whose `serviceAccountDelegationInfo` names the caller as the
   delegating principal of that service account.
+Resources: `protoPayload.resourceName` as `gcp_resource` (a project, a service account,
+a key, a bucket object: the name the API was called on), access by the shared rule over
+`methodName` (CreateServiceAccountKey, SetIamPolicy: admin; storage.objects.get: read).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ir import sql
-from parsers.base import CredentialRef, Parser
+from parsers.base import CredentialRef, Parser, Resource
 
 AUDIT_LOG = "google.cloud.audit.AuditLog"
 MINTING = ("GenerateAccessToken", "GenerateIdToken", "SignJwt", "SignBlob")
@@ -175,4 +178,5 @@ PARSER = Parser(
             principal=f"ir_blank({AUTH}.principalEmail)",
         ),
     ),
+    resources=(Resource("gcp_resource", "r.protoPayload.resourceName"),),
 )

@@ -21,6 +21,13 @@ the REST `audit-log-event` schema) and the shared conformance samples:
   do not say whether `hashed_token` on those events is the created token or
   the one used; GitHub's own event model writes the token record itself, so
   here it is taken as the created / removed token.
+Resources: `repo` (legacy and REST records) or `repository` (streamed git events,
+`git.clone`) is the repository, `github_repo:<org>/<repo>`; `user` the account an
+action was taken on (`org.add_member`, blank on git events), `github_user`. Access:
+the shared rule over the action; `api.request` by its `request_method`.
+Scopes: `token_scopes` (comma-separated, as in the samples) on the token's refs.
+`programmatic_access_type` names how the token was made (not what it may do): it stays
+in the evidence.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ir import sql
-from parsers.base import CredentialRef, Parser
+from parsers.base import CredentialRef, Parser, Resource, split_scopes
 
 CREATING = (
     "oauth_access.create",
@@ -46,6 +53,12 @@ REMOVING = (
 )
 # A create that failed (HTTP status >= 400) minted nothing; a failed destroy stays a reference.
 SUCCEEDED = "coalesce(try_cast(r.status_code AS INTEGER), 0) < 400"
+SCOPES = split_scopes("r.token_scopes")
+ACCESS = "CASE WHEN r.action = 'api.request' THEN ir_access(r.request_method) END"
+RESOURCES = (
+    Resource("github_repo", "coalesce(ir_blank(r.repo), ir_blank(r.repository))", access=ACCESS),
+    Resource("github_user", "r.user", access=ACCESS),
+)
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -73,6 +86,11 @@ PARSER = Parser(
         "user_agent": "VARCHAR",
         "status_code": "VARCHAR",
         "hashed_token": "VARCHAR",
+        "token_scopes": "VARCHAR",
+        "repo": "VARCHAR",
+        "repository": "VARCHAR",
+        "user": "VARCHAR",
+        "request_method": "VARCHAR",
         "actor_location": {"country_code": "VARCHAR"},
     },
     event={
@@ -94,6 +112,7 @@ PARSER = Parser(
             value="r.hashed_token",
             when=f"r.action NOT IN ({sql.literals(CREATING + REMOVING)})",
             principal="ir_blank(r.actor)",
+            scopes=SCOPES,
         ),
         CredentialRef(
             "github_token",
@@ -102,6 +121,7 @@ PARSER = Parser(
             when=f"r.action IN ({sql.literals(CREATING)}) AND {SUCCEEDED}",
             via="r.action",
             principal="ir_blank(r.actor)",
+            scopes=SCOPES,
         ),
         CredentialRef(
             "github_token",
@@ -110,6 +130,8 @@ PARSER = Parser(
             when=f"r.action IN ({sql.literals(REMOVING)})",
             via="r.action",
             principal="ir_blank(r.actor)",
+            scopes=SCOPES,
         ),
     ),
+    resources=RESOURCES,
 )

@@ -30,6 +30,13 @@ Credentials (contract §1): `google_oauth_client` = `client_id` (or
 `google_oauth_grant` = `<client_id>/<actor email>`: `authorize` issues it
 (parent: the client), `activity` and app-made events use it, `revoke` revokes
 it. The Reports API logs no login session id: login events carry no credential.
+The grant's scopes are the `authorize` event's `scope` (a `multiValue` list; Cloud
+Logging `multiStrValue`).
+Resources: Drive `doc_id` named by `doc_title` (`google_drive_file`); the OAuth app of a
+token event, `client_id` named by `app_name` (`google_oauth_app`: authorize, request and
+deny are auth); the user an admin event acts on, `USER_EMAIL` (`google_user`). Access
+otherwise by the shared rule over the event name (view, download: read; edit: write;
+GRANT_ADMIN_PRIVILEGE, CHANGE_USER_PASSWORD: admin).
 """
 
 from __future__ import annotations
@@ -38,13 +45,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from ir import sql
-from parsers.base import CredentialRef, Parser, explode_sql
+from parsers.base import CredentialRef, Parser, Resource, explode_sql
 
 PARAMETER = {
     "name": "VARCHAR",
     "value": "VARCHAR",
     "intValue": "VARCHAR",
     "boolValue": "VARCHAR",
+    "multiValue": ["VARCHAR"],
+    "multiStrValue": ["VARCHAR"],
 }
 # One struct for both event shapes: the API's (type, name, parameters) and
 # Cloud Logging's (eventType, eventName, parameter).
@@ -68,6 +77,15 @@ def parameter(name: str) -> str:
     return f"ir_blank(coalesce(({found}).value, ({found}).intValue))"
 
 
+def parameter_list(name: str) -> str:
+    """The list value of the event's parameter `name` (either shape), NULL when absent."""
+    found = (
+        "list_filter(coalesce(element.parameters, element.parameter), "
+        f"lambda p: p.name = {sql.literal(name)})[1]"
+    )
+    return f"coalesce(({found}).multiValue, ({found}).multiStrValue)"
+
+
 NAME = "coalesce(element.name, element.eventName)"
 APPLICATION = "coalesce(r.id.applicationName, 'token')"
 ACTOR_EMAIL = (
@@ -80,6 +98,17 @@ TOKEN_EVENT = (
 GRANT = f"{CLIENT} || '/' || {ACTOR_EMAIL}"
 APP_CLIENT = "ir_blank(r.actor.applicationInfo.oauthClientId)"
 FAILED = f"({NAME} IN ('login_failure', 'deny') OR lower(element.status.success) = 'false')"
+RESOURCES = (
+    Resource("google_drive_file", parameter("doc_id"), name=parameter("doc_title")),
+    Resource(
+        "google_oauth_app",
+        CLIENT,
+        name=parameter("app_name"),
+        access=f"CASE WHEN {NAME} IN ('authorize', 'request', 'deny') THEN 'auth' END",
+        when=f"{TOKEN_EVENT} AND {NAME} <> 'activity'",
+    ),
+    Resource("google_user", parameter("USER_EMAIL"), when=f"{APPLICATION} = 'admin'"),
+)
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -146,6 +175,7 @@ PARSER = Parser(
             parent=f"ir_id('google_oauth_client', {CLIENT})",
             via=NAME,
             principal=ACTOR_EMAIL,
+            scopes=parameter_list("scope"),
         ),
         CredentialRef(
             "google_oauth_grant",
@@ -171,4 +201,5 @@ PARSER = Parser(
             principal=ACTOR_EMAIL,
         ),
     ),
+    resources=RESOURCES,
 )

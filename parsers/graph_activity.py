@@ -18,6 +18,12 @@ Analytics `RequestId`, `TimeGenerated`, `IPAddress`, `UserAgent`, `UserId`,
 `ServicePrincipalId`, `AppId`, `RequestMethod`, `RequestUri`, `ResponseStatusCode`,
 `SignInActivityId`, `AadTenantId`. Graph activity logs carry no user principal name:
 the principal is the user object id (the service principal for app-only calls).
+
+Resources: the request's path (`requestUri` without host, API version and query;
+`graph_resource:users/<id>/messages`); GET and HEAD read, other methods by the shared rule
+over the action (method and path). Scopes: the token's delegated `scopes` and
+application `roles` (space-separated strings in the sample; Log Analytics `Scopes` /
+`Roles`), on its `entra_uti` ref.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from typing import Any
 
 from ir import sql
 from parsers._microsoft import column, log_time
-from parsers.base import CredentialRef, Parser
+from parsers.base import CredentialRef, Parser, Resource, split_scopes
 
 CATEGORY = "MicrosoftGraphActivityLogs"
 # Log Analytics rows: PascalCase columns, no Azure Monitor `properties`.
@@ -57,6 +63,22 @@ PRINCIPAL += f" {field('appId', 'AppId')})"
 STATUS = f"try_cast(coalesce({field('responseStatusCode', 'ResponseStatusCode')},"
 STATUS += " ir_blank(r.resultSignature)) AS INTEGER)"
 URI = field("requestUri", "RequestUri")
+METHOD = f"upper({field('requestMethod', 'RequestMethod')})"
+PATH = (
+    f"nullif(regexp_replace(regexp_extract({URI},"
+    " '^(?:[a-zA-Z]+://[^/]+)?/*(?:v1\\.0|beta)?/+([^?]*)', 1), '/+', '/', 'g'), '')"
+)
+SCOPES = (
+    f"list_concat(coalesce({split_scopes(field('scopes', 'Scopes'))}, []),"
+    f" coalesce({split_scopes(field('roles', 'Roles'))}, []))"
+)
+RESOURCES = (
+    Resource(
+        "graph_resource",
+        PATH,
+        access=f"CASE WHEN {METHOD} IN ('GET', 'HEAD') THEN 'read' END",
+    ),
+)
 SESSION = (
     f"ir_blank(list_filter(json_extract_string(vendor_record, [{sql.literals(SESSION_PATHS)}]),"
     " lambda v: ir_blank(v) IS NOT NULL)[1])"
@@ -93,6 +115,8 @@ PARSER = Parser(
             "appId": "VARCHAR",
             "tenantId": "VARCHAR",
             "signInActivityId": "VARCHAR",
+            "scopes": "VARCHAR",
+            "roles": "VARCHAR",
         },
     },
     event={
@@ -118,6 +142,8 @@ PARSER = Parser(
             "used",
             value=field("signInActivityId", "SignInActivityId"),
             principal=PRINCIPAL,
+            scopes=f"nullif({SCOPES}, [])",
         ),
     ),
+    resources=RESOURCES,
 )

@@ -28,6 +28,12 @@ parent = the caller's token, principal = the service account, via names the
 bound pod where the request object is logged). Other credential ids (x509
 certificates) name no k8s_token. A raw service account JWT's `jti` claim maps to
 the same id (`ir trace --token-file`).
+Resources: `objectRef` as `k8s_<kind>` for the kinds a responder asks about (secret,
+configmap, serviceaccount, pod, role, rolebinding, clusterrole, clusterrolebinding,
+deployment, namespace, node; other kinds `k8s_object`), id `<namespace>/<name>`
+(`<namespace>/*` for a list or watch of them all; no namespace for cluster-wide ones),
+access by the shared rule over the verb and resource (get secrets: read; create
+clusterrolebindings: admin).
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from parsers.base import CredentialRef, Parser
+from ir import sql
+from parsers.base import CredentialRef, Parser, Resource
 
 CREDENTIAL_ID = "authentication.kubernetes.io/credential-id"
 ISSUED_ID = "authentication.kubernetes.io/issued-credential-id"
@@ -63,6 +70,25 @@ TOKEN_REQUEST = (
 )
 SERVICE_ACCOUNT = "'system:serviceaccount:' || r.objectRef.namespace || ':' || r.objectRef.name"
 BOUND_POD = "r.requestObject.spec.boundObjectRef"
+
+
+KINDS = (
+    "secret", "configmap", "serviceaccount", "pod", "role", "rolebinding", "clusterrole",
+    "clusterrolebinding", "deployment", "namespace", "node",
+)  # fmt: skip
+OBJECT = Resource(
+    "CASE r.objectRef.resource "
+    + " ".join(
+        f"WHEN {sql.literal(kind + 's')} THEN {sql.literal('k8s_' + kind)}" for kind in KINDS
+    )
+    + " ELSE 'k8s_object' END",
+    "CASE WHEN ir_blank(r.objectRef.resource) IS NOT NULL THEN"
+    " coalesce(ir_blank(r.objectRef.namespace) || '/', '') || coalesce(ir_blank(r.objectRef.name), '*')"
+    " || CASE WHEN r.objectRef.resource NOT IN"
+    f" ({sql.literals(kind + 's' for kind in KINDS)})"
+    " THEN ' (' || r.objectRef.resource || ')' ELSE '' END END",
+    types=(*(f"k8s_{kind}" for kind in KINDS), "k8s_object"),
+)
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -152,4 +178,5 @@ PARSER = Parser(
             principal=SERVICE_ACCOUNT,
         ),
     ),
+    resources=(OBJECT,),
 )

@@ -26,6 +26,15 @@ third-party test fixture only.
 
 A record without `ResultStatus` (most SharePoint and OneDrive activity) records an
 operation that took place, so it counts as success.
+
+Resources: `MailboxOwnerUPN` (`m365_mailbox`), each `Folders[].Path` of a
+MailItemsAccessed record (`m365_mail_folder:<mailbox>:<path>`), SharePoint / OneDrive
+`ObjectId` (the file's URL) named by `SourceFileName` (`sharepoint_file`), the
+application an Entra logon (UserLoggedIn, UserLoginFailed) signed in to (`ObjectId`,
+`entra_app`, auth), any other
+`ObjectId` (an Exchange cmdlet's target, a directory object: `m365_object`). Access:
+`*Access` operations (AttachmentAccess) read, else the shared rule over `Operation`
+(MailItemsAccessed and FileDownloaded read, ModifyFolderPermissions admin).
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ir import sql
-from parsers.base import CredentialRef, Parser
+from parsers.base import CredentialRef, Parser, Resource
 
 NAME_VALUE = [{"Name": "VARCHAR", "Value": "VARCHAR"}]
 FAILED = ("failed", "failure", "false")
@@ -52,6 +61,29 @@ CLIENT_IP = (
     f" THEN split_part({CLIENT}, ':', 1) ELSE {CLIENT} END"
 )
 STATUS = "lower(ir_blank(r.ResultStatus))"
+ACCESS = "CASE WHEN ends_with(r.Operation, 'Access') THEN 'read' END"
+MAILBOX = "ir_blank(r.MailboxOwnerUPN)"
+FILE = "r.Workload IN ('SharePoint', 'OneDrive') AND ir_blank(r.SourceFileName) IS NOT NULL"
+# Entra logons in the UAL name the application signed in to as their ObjectId.
+LOGON = "r.Workload = 'AzureActiveDirectory' AND r.Operation IN ('UserLoggedIn', 'UserLoginFailed')"
+RESOURCES = (
+    Resource("m365_mailbox", MAILBOX, access=ACCESS),
+    Resource(
+        "m365_mail_folder",
+        f"{MAILBOX} || ':' || ir_blank(item.Path)",
+        name="item.Path",
+        access=ACCESS,
+        each="r.Folders",
+    ),
+    Resource("sharepoint_file", "r.ObjectId", name="r.SourceFileName", access=ACCESS, when=FILE),
+    Resource("entra_app", "r.ObjectId", access="'auth'", when=LOGON),
+    Resource(
+        "m365_object",
+        "r.ObjectId",
+        access=ACCESS,
+        when=f"NOT coalesce({FILE}, FALSE) AND NOT coalesce({LOGON}, FALSE)",
+    ),
+)
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -88,6 +120,10 @@ PARSER = Parser(
         "ExtendedProperties": NAME_VALUE,
         "DeviceProperties": NAME_VALUE,
         "AppAccessContext": {"AADSessionId": "VARCHAR", "UniqueTokenId": "VARCHAR"},
+        "ObjectId": "VARCHAR",
+        "SourceFileName": "VARCHAR",
+        "MailboxOwnerUPN": "VARCHAR",
+        "Folders": [{"Path": "VARCHAR"}],
     },
     event={
         "source_event_id": "r.Id",
@@ -109,4 +145,5 @@ PARSER = Parser(
             "entra_uti", "used", value="r.AppAccessContext.UniqueTokenId", principal=PRINCIPAL
         ),
     ),
+    resources=RESOURCES,
 )

@@ -21,6 +21,12 @@ catalog (okta-developer-docs `data/event-types.json`), okta/customer-detections
   ends that user's sessions started before it (the same login as `actor.alternateId`).
 - `client.ipAddress`, `client.userAgent.rawUserAgent`,
   `client.geographicalContext.country`, `securityContext.asNumber`.
+Resources: every `target[]` of type AppInstance (`okta_app`: the app instance id, its
+`displayName` as name), User (`okta_user`: id, `alternateId` = login as name), Group
+(`okta_group`), Token (`okta_api_token`), PolicyEntity / PolicyRule (`okta_policy`,
+`okta_policy_rule`, as the conformance sample's `policy.evaluate_sign_on` names them). Access: sign-ins
+(`user.authentication.*`, `user.session.start`) are auth, else the shared rule over
+`eventType`.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from parsers.base import CredentialRef, Parser
+from ir import sql
+from parsers.base import CredentialRef, Parser, Resource
 
 SESSION = "nullif(r.authenticationContext.externalSessionId, 'unknown')"
 ROOT_SESSION = "nullif(r.authenticationContext.rootSessionId, 'unknown')"
@@ -36,6 +43,29 @@ ACTOR = "coalesce(ir_blank(r.actor.alternateId), ir_blank(r.actor.id))"
 TOKEN_TARGET = "item.type = 'Token'"
 # A failed or denied create minted nothing; a failed revoke stays a reference (outcome failure).
 SUCCEEDED = "coalesce(upper(r.outcome.result), '') NOT IN ('FAILURE', 'DENY')"
+TARGET_TYPES = {
+    "AppInstance": "okta_app",
+    "User": "okta_user",
+    "Group": "okta_group",
+    "Token": "okta_api_token",
+    "PolicyEntity": "okta_policy",
+    "PolicyRule": "okta_policy_rule",
+}
+SIGN_IN = (
+    "CASE WHEN starts_with(r.eventType, 'user.authentication.')"
+    " OR r.eventType = 'user.session.start' THEN 'auth' END"
+)
+TARGETS = Resource(
+    "CASE item.type "
+    + " ".join(f"WHEN {sql.literal(k)} THEN {sql.literal(v)}" for k, v in TARGET_TYPES.items())
+    + " END",
+    "item.id",
+    name="coalesce(ir_blank(CASE WHEN item.type = 'User' THEN item.alternateId END),"
+    " ir_blank(item.displayName))",
+    access=SIGN_IN,
+    each="r.target",
+    types=tuple(TARGET_TYPES.values()),
+)
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -60,7 +90,9 @@ PARSER = Parser(
         "securityContext": {"asNumber": "VARCHAR"},
         "authenticationContext": {"externalSessionId": "VARCHAR", "rootSessionId": "VARCHAR"},
         "transaction": {"detail": {"requestApiTokenId": "VARCHAR", "rootApiTokenId": "VARCHAR"}},
-        "target": [{"id": "VARCHAR", "type": "VARCHAR", "alternateId": "VARCHAR"}],
+        "target": [
+            {"id": "VARCHAR", "type": "VARCHAR", "alternateId": "VARCHAR", "displayName": "VARCHAR"}
+        ],
     },
     event={
         "source_event_id": "r.uuid",
@@ -130,4 +162,5 @@ PARSER = Parser(
             via="r.eventType",
         ),
     ),
+    resources=(TARGETS,),
 )

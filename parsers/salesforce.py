@@ -29,6 +29,11 @@ parent (`issued`, via `oauth`), the first row carrying a login and a session
 makes the login the session's parent (`issued`); later rows use them. A
 successful Login row / LoginEvent issues its login key; Logout rows /
 LogoutEvent revoke the session.
+Resources: the objects an API call worked on, EventLogFile `ENTITY_NAME` (API,
+ApiTotalUsage) or `ENTITY_TYPE` (BulkApi), and an ApiEvent's `QueriedEntities`
+(comma-separated) as `salesforce_object`, access by `METHOD_NAME` (query, retrieve: read)
+or the event type; a report run or exported, `REPORT_ID` (`salesforce_report`, read); a
+login, the org signed in to (`salesforce_org:<ORGANIZATION_ID>`, auth).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from parsers.base import CredentialRef, Parser
+from parsers.base import CredentialRef, Parser, Resource
 
 APP = "left(coalesce(ir_blank(r.CONNECTED_APP_ID), ir_blank(r.ConnectedAppId)), 15)"
 LOGIN = "coalesce(ir_blank(r.LOGIN_KEY), ir_blank(r.LoginKey))"
@@ -63,6 +68,24 @@ IS_LOGOUT = f"{EVENT_TYPE} IN ('Logout', 'LogoutEvent', 'LogoutEventStream')"
 FIRST = "row_number() OVER (PARTITION BY {key} ORDER BY position) = 1"
 APP_FIRST = f"({APP} IS NOT NULL AND {FIRST.format(key=f'{LOGIN}, {APP}')})"
 SESSION_FIRST = f"({LOGIN} IS NOT NULL AND {FIRST.format(key=f'{SESSION}, {LOGIN}')})"
+
+
+METHOD_ACCESS = "CASE WHEN ir_blank(r.METHOD_NAME) IS NOT NULL THEN ir_access(r.METHOD_NAME) END"
+RESOURCES = (
+    Resource(
+        "salesforce_object",
+        "coalesce(ir_blank(r.ENTITY_NAME), ir_blank(r.ENTITY_TYPE))",
+        access=METHOD_ACCESS,
+    ),
+    Resource(
+        "salesforce_object",
+        "trim(item)",
+        access="'read'",
+        each="string_split(r.QueriedEntities, ',')",
+    ),
+    Resource("salesforce_report", "r.REPORT_ID", access="'read'"),
+    Resource("salesforce_org", "r.ORGANIZATION_ID", access="'auth'", when=IS_LOGIN),
+)
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -120,6 +143,11 @@ PARSER = Parser(
                 "LoginKey",
                 "SessionKey",
                 "ConnectedAppId",
+                "ENTITY_NAME",
+                "ENTITY_TYPE",
+                "METHOD_NAME",
+                "REPORT_ID",
+                "QueriedEntities",
             )
         },
         "attributes": {"type": "VARCHAR"},
@@ -191,4 +219,5 @@ PARSER = Parser(
             principal=USER,
         ),
     ),
+    resources=RESOURCES,
 )

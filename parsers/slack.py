@@ -23,7 +23,11 @@ Credentials:
 - Apps: Slack logs no token id. `slack_app_install` = `<app id>/<location id>`
   stands for the tokens an install grants: `app_installed`,
   `org_app_installed` and `app_scopes_expanded` issue it (parent: the
-  installer's session), `app_uninstalled` / `org_app_uninstalled` revoke it.
+  installer's session), `app_uninstalled` / `org_app_uninstalled` revoke it; the
+  install's scopes are the entity app's `scopes` (Panther's app_installed entries).
+Resources: the `entity` by its `type`: user (`slack_user`), file (`slack_file`), app
+(`slack_app`), channel (`slack_channel`), workspace (`slack_workspace`), id and `name`;
+access by the shared rule over the action (file_downloaded read, user_login auth).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ir import sql
-from parsers.base import CredentialRef, Parser
+from parsers.base import CredentialRef, Parser, Resource
 
 LOGIN = "user_login"
 LOGOUT = "user_logout"
@@ -46,6 +50,16 @@ APP_INSTALL = (
     " THEN ir_blank(r.entity.app.id) || '/' || r.context.location.id END"
 )
 FAILED = "(ends_with(r.action, '_failed') OR ends_with(r.action, '_blocked'))"
+ENTITIES = ("user", "file", "app", "channel", "workspace")
+RESOURCES = tuple(
+    Resource(
+        f"slack_{entity}",
+        f"r.entity.{entity}.id",
+        name=f"r.entity.{entity}.name",
+        when=f"r.entity.type = {sql.literal(entity)}",
+    )
+    for entity in ENTITIES
+)
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -61,7 +75,11 @@ PARSER = Parser(
         "date_create": "VARCHAR",
         "action": "VARCHAR",
         "actor": {"type": "VARCHAR", "user": {"id": "VARCHAR", "email": "VARCHAR"}},
-        "entity": {"type": "VARCHAR", "user": {"id": "VARCHAR"}, "app": {"id": "VARCHAR"}},
+        "entity": {
+            "type": "VARCHAR",
+            **{entity: {"id": "VARCHAR", "name": "VARCHAR"} for entity in ENTITIES},
+            "app": {"id": "VARCHAR", "name": "VARCHAR", "scopes": ["VARCHAR"]},
+        },
         "context": {
             "location": {"id": "VARCHAR"},
             "ua": "VARCHAR",
@@ -119,6 +137,7 @@ PARSER = Parser(
             parent=f"ir_id('slack_session', {SESSION})",
             via="r.action",
             principal="ir_blank(r.entity.app.id)",
+            scopes="r.entity.app.scopes",
         ),
         CredentialRef(
             "slack_app_install",
@@ -129,4 +148,5 @@ PARSER = Parser(
             principal="ir_blank(r.entity.app.id)",
         ),
     ),
+    resources=RESOURCES,
 )

@@ -28,7 +28,14 @@ The format, by example (parsers/mappings/slack.toml is a complete one):
     kind = "okta_session"                  # a kind listed by `ir kinds`, or one declared below
     relation = "used"                      # used | issued | revoked
     value = "$.session.id"
-    # when, parent = { kind, value }, via, principal, each = "$.targets" are optional
+    # when, parent = { kind, value }, via, principal, each = "$.targets" are optional;
+    # scopes = "$.token.scopes" (text, split at spaces and commas) or "$.scopes[*]" (a list)
+    [[resources]]                          # optional: what each event acted on
+    type = "my_idp_app"                    # <vendor>_<thing>, lower case
+    id = "$.target.id"
+    # name, when, each are optional; access = "read" | "write" | "admin" | "auth", or
+    # { when = <condition>, then = "auth", else = "read" }; none: the shared rule over
+    # the event's action (parsers/base.py ACCESS_MACROS)
     [[kinds]]                              # optional: credential kinds this source adds
     name = "my_idp_session"
     vendor = "My IdP"
@@ -62,16 +69,30 @@ import duckdb
 from ir import sql
 from ir.credentials import KINDS, Kind
 from ir.errors import UsageError
-from parsers.base import EVENT_COLUMNS, CredentialRef, Parser, explode_sql
+from parsers.base import (
+    ACCESS,
+    EVENT_COLUMNS,
+    CredentialRef,
+    Parser,
+    Resource,
+    explode_sql,
+    split_scopes,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10 ships no TOML reader
     import tomli as tomllib
 
-TOP_LEVEL = {"source", "detect", "event", "credentials", "explode", "time_field", "kinds"}
+TOP_LEVEL = {
+    "source", "detect", "event", "credentials", "explode", "time_field", "kinds", "resources",
+}  # fmt: skip
 DETECT_KEYS = {"keys", "equals", "unwrap"}
-CREDENTIAL_KEYS = {"kind", "relation", "value", "when", "parent", "via", "principal", "each"}
+CREDENTIAL_KEYS = {
+    "kind", "relation", "value", "when", "parent", "via", "principal", "each", "scopes",
+}  # fmt: skip
+RESOURCE_KEYS = {"type", "id", "name", "access", "when", "each"}
+RESOURCE_TYPE = re.compile(r"[a-z][a-z0-9]*_[a-z0-9_]+")
 KIND_KEYS = {"name", "vendor", "value", "example"}
 RELATIONS = ("used", "issued", "revoked")
 TESTS = ("equals", "in", "not_in", "present", "starts_with", "ends_with", "differs_from")
@@ -464,6 +485,12 @@ def compile_mapping(
             _as_table_list(document.get("credentials", []), f"{origin}: credentials")
         )
     )
+    resources = tuple(
+        _resource(compiler, spec, f"{origin}: resources[{n}]")
+        for n, spec in enumerate(
+            _as_table_list(document.get("resources", []), f"{origin}: resources")
+        )
+    )
     detect, unwrap = _detect(document.get("detect"), f"{origin}: [detect]")
     explode = None
     if compiler.explode is not None:
@@ -478,6 +505,7 @@ def compile_mapping(
         fields=compiler.structure,
         event=event,
         credentials=credentials,
+        resources=resources,
         unwrap=unwrap,
         time_field=time_field,
         explode=explode,
@@ -536,21 +564,90 @@ def _credential(compiler: _Compiler, spec: Any, where: str) -> CredentialRef:
             kind,
             relation,
             value=compiler.value(spec["value"], f"{where}.value", raw=True),
-            when=compiler.condition(spec["when"], f"{where}.when") if "when" in spec else "TRUE",
+            when=_when(compiler, spec, where),
             parent=_parent(compiler, spec.get("parent"), f"{where}.parent"),
             via=_optional(compiler, spec, "via", where, raw=True),
             principal=_optional(compiler, spec, "principal", where),
+            scopes=_scopes(compiler, spec["scopes"], f"{where}.scopes")
+            if "scopes" in spec
+            else None,
         )
     finally:
         compiler.scope = None
-    if each is None:
-        return ref
+    return ref if each is None else replace(ref, each=_each(compiler, each, where))
+
+
+def _when(compiler: _Compiler, spec: Mapping[str, Any], where: str) -> str:
+    return compiler.condition(spec["when"], f"{where}.when") if "when" in spec else "TRUE"
+
+
+def _each(compiler: _Compiler, each: JsonPath, where: str) -> str:
+    """SQL for the list `each` walks (declared even when no element field is read)."""
     tree, variable, relative = compiler.locate(each.tokens)
     if None in relative:
         raise MappingError(f"{where}.each: name the list itself, without [*]")
     if _find(tree, relative) is None:  # no element field is read: only the list matters
         compiler.declare((*each.tokens, 0), f"{where}.each")
-    return replace(ref, each=compiler._access(variable, relative))
+    return compiler._access(variable, relative)
+
+
+def _scopes(compiler: _Compiler, spec: Any, where: str) -> str:
+    """SQL for a credential's scopes: a text split at spaces and commas, or a JSON list
+    of texts (a path ending in [*])."""
+    if isinstance(spec, str) and spec.endswith("[*]"):
+        path = parse_path(spec, where)
+        if None in path.tokens[:-1]:
+            raise MappingError(f"{where}: only the last step of a list of scopes is [*]")
+        _, variable, relative = compiler.locate(path.tokens[:-1])
+        compiler.declare((*path.tokens[:-1], 0), where, star=True)
+        return compiler._access(variable, relative)
+    return split_scopes(compiler.value(spec, where))
+
+
+def _resource(compiler: _Compiler, spec: Any, where: str) -> Resource:
+    spec = _check_keys(spec, RESOURCE_KEYS, where)
+    type_ = spec.get("type")
+    if not isinstance(type_, str) or not RESOURCE_TYPE.fullmatch(type_):
+        raise MappingError(
+            f'{where}: type = "<vendor>_<thing>" (lower case, digits, _) is required'
+        )
+    if "id" not in spec:
+        raise MappingError(f"{where}: `id` is required")
+    each = parse_path(spec["each"], f"{where}.each") if "each" in spec else None
+    compiler.scope = _Scope(each.tokens, "item") if each else None
+    try:
+        resource = Resource(
+            type_,
+            compiler.value(spec["id"], f"{where}.id"),
+            name=_optional(compiler, spec, "name", where),
+            access=_access(compiler, spec["access"], f"{where}.access")
+            if "access" in spec
+            else None,
+            when=_when(compiler, spec, where),
+        )
+    finally:
+        compiler.scope = None
+    return resource if each is None else replace(resource, each=_each(compiler, each, where))
+
+
+def _access(compiler: _Compiler, spec: Any, where: str) -> str:
+    """An access literal, or `when` + `then` (+ `else`) choosing between literals."""
+
+    def named(value: Any, at: str) -> str:
+        if value not in ACCESS:
+            raise MappingError(f"{at}: access is one of {', '.join(ACCESS)}")
+        return sql.literal(value)
+
+    if not isinstance(spec, dict):
+        return named(spec, where)
+    _check_keys(spec, {"when", "then", "else"}, where)
+    if "when" not in spec or "then" not in spec:
+        raise MappingError(f"{where}: a table of `when`, `then` and optionally `else`")
+    otherwise = named(spec["else"], f"{where}.else") if "else" in spec else "NULL"
+    return (
+        f"CASE WHEN {compiler.condition(spec['when'], f'{where}.when')}"
+        f" THEN {named(spec['then'], f'{where}.then')} ELSE {otherwise} END"
+    )
 
 
 def _check_kind(compiler: _Compiler, kind: Any, where: str) -> None:

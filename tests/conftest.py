@@ -25,6 +25,7 @@ pytest_plugins = ["tests.aws_moto"]
 
 EVENT_FIELDS = ("source", *EVENT_COLUMNS, "record_no")
 REF_FIELDS = ("credential", "kind", "relation", "parent", "via", "principal")
+RESOURCE_FIELDS = ("type", "id", "name", "access")
 
 Rows = Callable[[Case], list[dict[str, Any]]]
 
@@ -47,12 +48,19 @@ def event_rows(case: Case) -> list[dict[str, Any]]:
     refs: dict[int, list[dict[str, Any]]] = {}
     for row in case.connection.execute(
         f"SELECT event_key, {', '.join(REF_FIELDS)},"
-        " strftime(expires_at, '%Y-%m-%dT%H:%M:%S.%f') FROM credential_refs"
+        " strftime(expires_at, '%Y-%m-%dT%H:%M:%S.%f'), scopes FROM credential_refs"
     ).fetchall():
-        ref = dict(zip(REF_FIELDS, row[1:-1], strict=True))
-        if row[-1] is not None:  # only where the vendor logs an expiry
-            ref["expires_at"] = iso_z(row[-1])
+        ref = dict(zip(REF_FIELDS, row[1:-2], strict=True))
+        if row[-2] is not None:  # only where the vendor logs an expiry
+            ref["expires_at"] = iso_z(row[-2])
+        if row[-1] is not None:  # only where the vendor logs scopes
+            ref["scopes"] = list(row[-1])
         refs.setdefault(row[0], []).append(ref)
+    resources: dict[int, list[dict[str, Any]]] = {}
+    for event_key, *values in case.connection.execute(
+        f"SELECT event_key, {', '.join(RESOURCE_FIELDS)} FROM event_resources ORDER BY ALL"
+    ).fetchall():
+        resources.setdefault(event_key, []).append(dict(zip(RESOURCE_FIELDS, values, strict=True)))
     result = []
     for event_key, *values in events:
         row = dict(zip(EVENT_FIELDS, values, strict=True))
@@ -60,6 +68,8 @@ def event_rows(case: Case) -> list[dict[str, Any]]:
         row["refs"] = sorted(
             refs.get(event_key, []), key=lambda r: tuple(str(r[f]) for f in REF_FIELDS)
         )
+        if event_key in resources:  # only where the parser names what the event acted on
+            row["resources"] = resources[event_key]
         result.append(row)
     return result
 

@@ -242,6 +242,7 @@ INDEXES = [
     "credential_refs_credential",
     "credential_refs_credential_lower",
     "credential_refs_parent",
+    "event_resources_event_key",  # schema 7
     "events_client_ip",
     "events_event_key",
 ]

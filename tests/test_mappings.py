@@ -82,10 +82,17 @@ def test_slack_mapping_reads_the_fields_the_python_parser_reads() -> None:
             "ua": "VARCHAR",
             "session_id": "VARCHAR",
         },
-        "entity": {"user": {"id": "VARCHAR"}, "app": {"id": "VARCHAR"}},
+        "entity": {
+            "type": "VARCHAR",
+            **{e: {"id": "VARCHAR", "name": "VARCHAR"} for e in ("user", "file", "channel")},
+            "app": {"id": "VARCHAR", "scopes": ["VARCHAR"], "name": "VARCHAR"},
+            "workspace": {"id": "VARCHAR", "name": "VARCHAR"},
+        },
     }
+    assert mapped.fields["entity"] == python.fields["entity"]
     assert set(mapped.fields) == set(python.fields)
     assert len(mapped.credentials) == len(python.credentials)
+    assert mapped.resource_types == python.resource_types
 
 
 ACME = """
