@@ -15,8 +15,9 @@ case:
   (`credential_refs.scopes`), per credential and source;
 - `sensitive`: the traced uses that match the catalogue of sensitive actions
   (ir/catalog/sensitive_actions.toml: data, not code), each with its category, its
-  MITRE ATT&CK technique and its target (the credential it minted, else the resource it
-  acted on, admin access first); failures included, with their outcome.
+  MITRE ATT&CK technique and its target (for persistence the credential it minted, else
+  the resource it acted on, admin access first; the other way round for the rest: a query
+  that also opened a session targets what it read); failures included, with their outcome.
 
 The catalogue is matched by `matches_ctes`, SQL that `ir.hunt` splices into its own
 pass to score `sensitive_from_new_network`. A row may hold only in bulk (`count` such
@@ -333,7 +334,8 @@ acted_on AS (
     GROUP BY event_key
 )
 SELECT e.time, e.source, e.source_event_id, e.action, c.category, c.technique,
-       coalesce(i.target, a.target) AS target, min(m.credential) AS credential, e.outcome,
+       CASE WHEN c.category = 'persistence' THEN coalesce(i.target, a.target)
+            ELSE coalesce(a.target, i.target) END AS target, min(m.credential) AS credential, e.outcome,
        e.new_place AS from_new_place, c.reason
 FROM sensitive_matches m
 JOIN sensitive_catalogue c USING (rule)

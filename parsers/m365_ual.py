@@ -66,8 +66,22 @@ MAILBOX = "ir_blank(r.MailboxOwnerUPN)"
 FILE = "r.Workload IN ('SharePoint', 'OneDrive') AND ir_blank(r.SourceFileName) IS NOT NULL"
 # Entra logons in the UAL name the application signed in to as their ObjectId.
 LOGON = "r.Workload = 'AzureActiveDirectory' AND r.Operation IN ('UserLoggedIn', 'UserLoginFailed')"
+# Where an inbox rule (New-InboxRule, Set-InboxRule) or a mailbox (Set-Mailbox) sends mail
+# out: the cmdlet's forwarding parameters, each value as logged (one or several addresses).
+FORWARDING = (
+    "ForwardTo",
+    "ForwardAsAttachmentTo",
+    "RedirectTo",
+    "ForwardingSmtpAddress",
+    "ForwardingAddress",
+)
+FORWARDED = (
+    f"list_filter(r.Parameters, lambda p: p.Name IN ({sql.literals(FORWARDING)})"
+    " AND ir_blank(p.Value) IS NOT NULL)"
+)
 RESOURCES = (
     Resource("m365_mailbox", MAILBOX, access=ACCESS),
+    Resource("m365_forwarding_address", "item.Value", access="'write'", each=FORWARDED),
     Resource(
         "m365_mail_folder",
         f"{MAILBOX} || ':' || ir_blank(item.Path)",
@@ -119,6 +133,7 @@ PARSER = Parser(
         "ClientInfoString": "VARCHAR",
         "ExtendedProperties": NAME_VALUE,
         "DeviceProperties": NAME_VALUE,
+        "Parameters": NAME_VALUE,
         "AppAccessContext": {"AADSessionId": "VARCHAR", "UniqueTokenId": "VARCHAR"},
         "ObjectId": "VARCHAR",
         "SourceFileName": "VARCHAR",

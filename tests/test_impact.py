@@ -115,7 +115,7 @@ def test_bulk_and_conditional_rows_are_declared_in_the_file() -> None:
     mail = rules[("m365_ual", "MailItemsAccessed", "exfiltration")]
     assert (mail.bulk_count, mail.bulk_minutes, mail.bulk_distinct) == (25, 60, None)
     forward = rules[("m365_ual", "New-InboxRule", "exfiltration")]
-    assert (forward.technique, forward.resource_type) == ("T1114.003", "email_address")
+    assert (forward.technique, forward.resource_type) == ("T1114.003", "m365_forwarding_address")
     hiding = rules[("m365_ual", "New-InboxRule", "defense_evasion")]
     assert (hiding.technique, hiding.resource_type, hiding.bulk_count) == ("T1564.008", None, None)
 
@@ -221,48 +221,176 @@ def test_only_uses_of_a_traced_credential_count_not_an_admin_revoking_it(tmp_pat
     ]
 
 
+def _inbox_rule(uuid: str, minute: int, parameters: list[dict[str, str]]) -> dict[str, Any]:
+    """A New-InboxRule record of the Management Activity API, in a hijacked Entra session."""
+    return {
+        "CreationTime": f"2026-09-04T16:{minute:02d}:00",
+        "Id": uuid,
+        "Operation": "New-InboxRule",
+        "OrganizationId": "4c9fa4ca-d72d-43f5-97e9-71b9c356cbe5",
+        "RecordType": 1,
+        "UserId": "megan@corp.example",
+        "Workload": "Exchange",
+        "ResultStatus": "True",
+        "ClientIP": "203.0.113.66:44197",
+        "ObjectId": "corp.example/Users/megan\\rule",
+        "Parameters": [{"Name": "Name", "Value": "."}, *parameters],
+        "AppAccessContext": {"AADSessionId": "5e551011-0000-4000-8000-000000000001"},
+    }
+
+
+def test_an_inbox_rule_that_forwards_is_exfiltration_as_well(tmp_path: Path) -> None:
+    """The condition form: every inbox rule may hide mail (T1564.008); one that forwards it
+    to an address (the rule's ForwardTo, RedirectTo…) also moves it out (T1114.003)."""
+    records = [
+        _inbox_rule("rule-hides", 1, [{"Name": "MoveToFolder", "Value": "RSS Subscriptions"}]),
+        _inbox_rule("rule-forwards", 2, [{"Name": "ForwardTo", "Value": "drop@mail.example.net"}]),
+    ]
+    v.write_ndjson(tmp_path / "logs" / "ual.ndjson", records)
+    with ir.open_case(tmp_path / "case.duckdb") as case:
+        assert all(r.rejected == 0 for r in case.ingest(tmp_path / "logs"))
+        answer = case.impact(
+            "entra_session:5e551011-0000-4000-8000-000000000001", leaked_at="2026-09-04T00:00:00Z"
+        )
+    assert list(
+        zip(answer.sensitive["source_event_id"], answer.sensitive["technique"], strict=True)
+    ) == [
+        ("rule-hides", "T1564.008"),
+        ("rule-forwards", "T1564.008"),
+        ("rule-forwards", "T1114.003"),
+    ]
+    forwarded = answer.resources[answer.resources["type"] == "m365_forwarding_address"]
+    assert forwarded[["id", "access", "from_new_place"]].values.tolist() == [
+        ["drop@mail.example.net", "write", True]
+    ]
+
+
 # --- the sample incident --------------------------------------------------------------
 
 
-def test_sample_aws_key_sensitive_actions(sample: ir.Case) -> None:
+def resource_rows(answer: impacting.Impact, new: bool) -> list[tuple[Any, ...]]:
+    """(source, type, id, access, actions, events) of the resources from new places (or not)."""
+    frame = answer.resources[answer.resources["from_new_place"] == new]
+    return [
+        (r.source, r.type, r.id, r.access, tuple(r.actions), r.events) for r in frame.itertuples()
+    ]
+
+
+def test_sample_aws_key_what_it_touched_could_do_and_created(sample: ir.Case) -> None:
+    """The attacker's reads (from new places) apart from the CI workload's own writes."""
     answer = sample.impact(token=(SAMPLE / "leaked_token.txt").read_text())
     assert answer.root == ROOT
+    s3 = "aws_cloudtrail", "aws_s3_object"
+    read = [
+        "corp-analytics-exports/builds/2026/315783.parquet",
+        "corp-analytics-exports/curated/2026/873070.json",
+        "corp-analytics-exports/exports/2024/851184.json",
+        "corp-backups/tmp/2024/942199.parquet",
+        "corp-backups/tmp/2025/277614.tar.gz",
+        "corp-customer-uploads/raw/2025/640097.parquet",
+        "corp-data-lake-prod/builds/2025/055967.json",
+        "corp-data-lake-prod/curated/2025/169061.parquet",
+        "corp-data-lake-prod/curated/2025/567834.tar.gz",
+        "corp-data-lake-prod/exports/2026/261366.tar.gz",
+        "corp-data-lake-prod/raw/2025/750330.parquet",
+        "corp-data-lake-prod/raw/2025/984140.parquet",
+        "corp-data-lake-prod/raw/2026/652418.tar.gz",
+        "corp-data-lake-prod/tmp/2024/409711.csv.gz",
+        "corp-logs-archive/raw/2024/676276.csv.gz",
+    ]
+    aws = "aws_cloudtrail"
+    assert resource_rows(answer, new=True) == [
+        (aws, "aws_iam_access_key", "AKIAU3JLW42SYGMXHT24", "admin", ("CreateAccessKey",), 1),
+        (aws, "aws_iam_role", "Admin", "auth", ("AssumeRole",), 2),
+        (aws, "aws_iam_role", "DataReader", "auth", ("AssumeRole",), 1),
+        (aws, "aws_iam_user", "backup-svc", "admin", ("CreateAccessKey", "ListAccessKeys"), 2),
+        (aws, "aws_s3_bucket", "corp-analytics-exports", "read", ("GetObject",), 3),
+        (aws, "aws_s3_bucket", "corp-backups", "read", ("GetObject", "ListObjects"), 3),
+        (aws, "aws_s3_bucket", "corp-customer-uploads", "read", ("GetObject",), 1),
+        (aws, "aws_s3_bucket", "corp-data-lake-prod", "read", ("GetObject",), 8),
+        (aws, "aws_s3_bucket", "corp-logs-archive", "read", ("GetObject",), 1),
+        *[(*s3, key, "read", ("GetObject",), 1) for key in read],
+        (aws, "aws_secret", "prod/db/master", "read", ("GetSecretValue",), 1),
+        (aws, "aws_secret", "prod/sendgrid", "read", ("GetSecretValue",), 1),
+    ]
+    workload = resource_rows(answer, new=False)
+    assert workload[0] == (aws, "aws_s3_bucket", "corp-ci-artifacts", "write", ("PutObject",), 25)
+    assert {(t, a, e) for _, t, _, a, _, e in workload[1:]} == {("aws_s3_object", "write", 1)}
+    assert len(workload) == 26
+    assert answer.scopes.values.tolist() == [
+        ["aws_access_key:ASIAERVTE74C7DYOALCC", aws, ["arn:aws:iam::534439589175:role/Admin"]],
+        ["aws_access_key:ASIAJ7WJ56WCSIXWLK2O", aws, ["arn:aws:iam::534439589175:role/DataReader"]],
+        ["aws_access_key:ASIARNVY25WXUF5VAB46", aws, ["arn:aws:iam::534439589175:role/Admin"]],
+    ]
+    backdoor = "aws_access_key:AKIAU3JLW42SYGMXHT24"
     assert sensitive_rows(answer) == [
         ("ListBuckets", "discovery", "T1619", None, "success"),
         ("ListUsers", "discovery", "T1087.004", None, "failure"),
-        ("GetSecretValue", "credential_access", "T1555.006", None, "failure"),
+        (
+            "GetSecretValue",
+            "credential_access",
+            "T1555.006",
+            "aws_secret:prod/stripe/api",
+            "failure",
+        ),
         ("ListUsers", "discovery", "T1087.004", None, "success"),
         ("ListRoles", "discovery", "T1087.004", None, "success"),
-        ("ListAccessKeys", "discovery", "T1087.004", None, "success"),
-        (
-            "CreateAccessKey",
-            "persistence",
-            "T1098.001",
-            "aws_access_key:AKIAU3JLW42SYGMXHT24",
-            "success",
-        ),
+        ("ListAccessKeys", "discovery", "T1087.004", "aws_iam_user:backup-svc", "success"),
+        ("CreateAccessKey", "persistence", "T1098.001", backdoor, "success"),
         ("ListBuckets", "discovery", "T1619", None, "success"),
         ("ListBuckets", "discovery", "T1619", None, "success"),
         ("ListSecrets", "discovery", "T1555.006", None, "success"),
-        ("GetSecretValue", "credential_access", "T1555.006", None, "success"),
-        ("GetSecretValue", "credential_access", "T1555.006", None, "success"),
+        (
+            "GetSecretValue",
+            "credential_access",
+            "T1555.006",
+            "aws_secret:prod/db/master",
+            "success",
+        ),
+        ("GetSecretValue", "credential_access", "T1555.006", "aws_secret:prod/sendgrid", "success"),
         ("ListBuckets", "discovery", "T1619", None, "failure"),
         ("ListBuckets", "discovery", "T1619", None, "success"),
     ]
     assert answer.sensitive["from_new_place"].all()
 
 
-def test_sample_okta_session_persistence_and_privilege(sample: ir.Case) -> None:
+def test_sample_okta_session_a_user_and_a_token_created_and_privileges_given(
+    sample: ir.Case,
+) -> None:
     answer = sample.impact(OKTA_ROOT)
     token = "okta_api_token:00TE6Dc5gQFkHzR152mo"
-    assert [(a, c, t, cr) for a, c, t, _, _, cr in _with_credential(answer)] == [
-        ("user.lifecycle.create", "persistence", "T1136.003", OKTA_ROOT),
-        ("system.api_token.create", "persistence", "T1098.001", OKTA_ROOT),
-        ("group.user_membership.add", "privilege", "T1098.003", token),
-        ("user.account.privilege.grant", "privilege", "T1098.003", token),
-        ("application.user_membership.add", "privilege", "T1098", token),
+    user = "okta_user:00uEzh2HcfVNMCH7Xxdo"
+    assert _with_credential(answer) == [
+        ("user.lifecycle.create", "persistence", "T1136.003", user, "success", OKTA_ROOT),
+        ("system.api_token.create", "persistence", "T1098.001", token, "success", OKTA_ROOT),
+        ("group.user_membership.add", "privilege", "T1098.003", user, "success", token),
+        ("user.account.privilege.grant", "privilege", "T1098.003", user, "success", token),
+        (
+            "application.user_membership.add",
+            "privilege",
+            "T1098",
+            "okta_app:0oaQe0ORSg04tO5tVW5Q",
+            "success",
+            token,
+        ),
     ]
-    assert answer.sensitive["target"].iloc[1] == token
+    touched = {
+        (r.type, r.id, r.name, r.access, r.from_new_place) for r in answer.resources.itertuples()
+    }
+    assert touched == {
+        ("okta_api_token", "00TE6Dc5gQFkHzR152mo", "okta-sync", "admin", True),
+        ("okta_app", "0oa1a2b3c4d5e6f7g8h9", "Okta Admin Console", "read", True),
+        ("okta_app", "0oaQe0ORSg04tO5tVW5Q", "AWS Account Federation", "admin", True),
+        ("okta_user", "00uEzh2HcfVNMCH7Xxdo", "svc-sync@corp.example", "admin", True),
+        (
+            "okta_app",
+            "0oaFopiQz11sAsVYo2pN",
+            "GitHub Enterprise Cloud - Organization",
+            "auth",
+            False,
+        ),
+    }
+    assert answer.scopes.empty
 
 
 def _with_credential(answer: impacting.Impact) -> list[tuple[Any, ...]]:
@@ -277,23 +405,65 @@ def test_sample_entra_session_hides_mail_downloads_files_and_adds_app_secrets(
     sample: ir.Case,
 ) -> None:
     answer = sample.impact(ENTRA_ROOT)
-    assert [(a, c, t, o) for a, c, t, _, o in sensitive_rows(answer)] == [
-        ("New-InboxRule", "defense_evasion", "T1564.008", "success"),
-        ("FileDownloaded", "exfiltration", "T1530", "success"),
-        ("FileDownloaded", "exfiltration", "T1530", "success"),
-        ("FileDownloaded", "exfiltration", "T1530", "success"),
+    files = "sharepoint_file:https://corp.sharepoint.com/sites/finance/Shared Documents/"
+    app = "5dba8cc4-a670-40f5-a3fb-58f578428580"
+    assert sensitive_rows(answer) == [
         (
-            "POST /v1.0/applications/5dba8cc4-a670-40f5-a3fb-58f578428580/addPassword",
+            "New-InboxRule",
+            "defense_evasion",
+            "T1564.008",
+            "m365_object:corp.example/Users/megan\\.",
+            "success",
+        ),
+        ("FileDownloaded", "exfiltration", "T1530", files + "Q3 forecast.xlsx", "success"),
+        ("FileDownloaded", "exfiltration", "T1530", files + "Board deck.pptx", "success"),
+        ("FileDownloaded", "exfiltration", "T1530", files + "payroll-2026.xlsx", "success"),
+        (
+            f"POST /v1.0/applications/{app}/addPassword",
             "persistence",
             "T1098.001",
+            f"graph_resource:applications/{app}/addPassword",
             "success",
         ),
         (
             "Update application – Certificates and secrets management",
             "persistence",
             "T1098.001",
+            "entra_app_credential:cae9b47d-fe6c-42b0-9ee6-6eab137ce72c",
             "success",
         ),
+    ]
+    new = {(r[1], r[2]) for r in resource_rows(answer, new=True)}
+    assert {
+        ("m365_mailbox", "megan@corp.example"),
+        ("entra_app", app),
+        ("sharepoint_file", files.split(":", 1)[1] + "payroll-2026.xlsx"),
+    } <= new
+    assert ("sharepoint_file", files.split(":", 1)[1] + "Vendor contracts.docx") not in new
+    graph = answer.scopes[answer.scopes["source"] == "graph_activity"]
+    assert {tuple(s) for s in graph["scopes"]} == {
+        ("Files.Read.All", "Mail.ReadWrite", "User.Read"),
+        ("Mail.Read", "User.Read.All"),
+    }
+
+
+def test_sample_github_token_many_repositories_cloned(sample: ir.Case) -> None:
+    """The bulk rule: the attacker's 12 clones of 12 repositories within minutes are
+    exfiltration; the CI's clones of its one repository are not."""
+    answer = sample.impact(token=(SAMPLE / "leaked_github_token.txt").read_text())
+    clones = answer.sensitive
+    assert set(zip(clones["action"], clones["category"], clones["technique"], strict=True)) == {
+        ("git.clone", "exfiltration", "T1213.003")
+    }
+    assert len(clones) == 12 and clones["from_new_place"].all()
+    assert clones["target"].nunique() == 12
+    assert "github_repo:corp-eng/deploy-config" in set(clones["target"])
+    assert answer.scopes.values.tolist() == [
+        [
+            "github_token:kZ1jcZU2dh1UXZtsK0SVFhjzWxHrrnt4fcDSj24i8M8=",
+            "github",
+            ["read:org", "repo", "workflow"],
+        ]
     ]
 
 
