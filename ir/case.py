@@ -270,6 +270,10 @@ class Case:
         """Credential kinds ir knows, with how many of each the case holds."""
         return contents.kinds(self.connection)
 
+    def resource_types(self) -> pd.DataFrame:
+        """The resource types each source emits, with how many of each the case holds."""
+        return contents.resource_types(self.connection)
+
     def rejects(self, limit: int = 0) -> pd.DataFrame:
         """Records that could not be loaded: file, record number, reason (limit 0: all)."""
         return contents.rejects(self.connection, limit)

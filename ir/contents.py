@@ -1,4 +1,5 @@
-"""What the case holds: per-source stats, known sources and kinds with their counts, rejects.
+"""What the case holds: per-source stats, known sources, credential kinds and resource types
+with their counts, rejects.
 
 The CLI's `stats`, `sources`, `kinds` and `rejects` and the notebook's `case.stats()`
 etc. are the same queries, here once.
@@ -94,6 +95,32 @@ def kinds(connection: duckdb.DuckDBPyConnection | None) -> pd.DataFrame:
         for kind in registry.kinds()
     ]
     return pd.DataFrame(rows, columns=["kind", "vendor", "value", "credentials", "references"])
+
+
+def resource_types(connection: duckdb.DuckDBPyConnection | None) -> pd.DataFrame:
+    """The resource types each source emits (contract §9, `Parser.resources`; the user's
+    mappings included), with how many distinct resources and references the case holds."""
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    if connection is not None:
+        rows = connection.execute(
+            "SELECT e.source, r.type, count(DISTINCT r.id), count(*) FROM event_resources r"
+            " JOIN events e USING (event_key) GROUP BY ALL"
+        ).fetchall()
+        counts = {(source, type_): (int(n), int(m)) for source, type_, n, m in rows}
+    frame = pd.DataFrame(
+        [
+            {
+                "source": parser.name,
+                "type": type_,
+                "resources": counts.get((parser.name, type_), (0, 0))[0],
+                "references": counts.get((parser.name, type_), (0, 0))[1],
+            }
+            for parser in registry.load().parsers
+            for type_ in parser.resource_types
+        ],
+        columns=["source", "type", "resources", "references"],
+    )
+    return frame
 
 
 def _counts(connection: duckdb.DuckDBPyConnection | None, query: str) -> dict[str, tuple[int, int]]:

@@ -8,6 +8,7 @@ and on the real conformance samples; the shared access rule; an old case migrati
 
 from __future__ import annotations
 
+import json
 import re
 from importlib.resources import files
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 import ir
 from ir import store
 from ir.case import Case
+from parsers.toml import MappingError, load_mapping
 from tests import vendor_records as v
 
 CONFORMANCE = Path(__file__).resolve().parent / "conformance"
@@ -223,3 +225,227 @@ def test_a_schema_6_case_migrates_and_fills_resources(tmp_path: Path) -> None:
     with duckdb.connect(str(path), read_only=True) as connection:
         row = connection.execute("SELECT value FROM case_meta WHERE key = 'schema_version'")
         assert row.fetchall() == [(str(store.SCHEMA_VERSION),)]
+
+
+# --- mapping files --------------------------------------------------------------------
+
+HOSTILE = ["it's", 'say "hi"', "back\\slash", "'); DROP TABLE events; --", "/* x */ -- y"]
+
+
+def toml_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def resource_mapping(h: str) -> str:
+    """A mapping whose resources read keys and compare literals holding `h`."""
+
+    def p(*names: str) -> str:
+        steps = "".join("[*]" if n == "*" else "[" + json.dumps(n + h) + "]" for n in names)
+        return toml_text("$" + steps)
+
+    return f"""
+source = "probe_idp"
+[detect]
+keys = [{p("id")}, {p("when")}]
+[event]
+source_event_id = {p("id")}
+time = {p("when")}
+action = {p("verb")}
+[[credentials]]
+kind = "okta_session"
+relation = "used"
+value = {p("session")}
+scopes = {p("scopes")}
+[[credentials]]
+kind = "okta_api_token"
+relation = "issued"
+value = {p("token")}
+scopes = {p("granted", "*")}
+[[resources]]
+type = "probe_app"
+id = {p("app", "id")}
+name = {p("app", "name")}
+access = {{ when = {{ path = {p("verb")}, equals = {toml_text("sign in" + h)} }}, then = "auth", else = "read" }}
+[[resources]]
+type = "probe_file"
+each = {p("files")}
+id = {p("files", "*", "id")}
+when = {{ path = {p("files", "*", "kind")}, not_in = [{toml_text("skip" + h)}] }}
+"""
+
+
+def probe_record(h: str) -> dict[str, Any]:
+    def k(name: str) -> str:
+        return name + h
+
+    return {
+        k("id"): "e1" + h,
+        k("when"): "2026-09-01T10:00:00Z",
+        k("verb"): "sign in" + h,
+        k("session"): "s" + h,
+        k("scopes"): "read:a" + h + " write:b",
+        k("token"): "00T" + h,
+        k("granted"): ["x" + h, "y"],
+        k("app"): {k("id"): "app" + h, k("name"): "App " + h},
+        k("files"): [
+            {k("id"): "f1" + h, k("kind"): "doc"},
+            {k("id"): "f2" + h, k("kind"): "skip" + h},
+        ],
+    }
+
+
+@pytest.mark.parametrize("h", HOSTILE)
+def test_mapping_resources_read_hostile_text_as_text(
+    h: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    monkeypatch.setenv("IR_MAPPINGS", str(folder))  # `ir kinds --resources` lists its types
+    (folder / "probe.toml").write_text(resource_mapping(h), encoding="utf-8")
+    logs = v.write_ndjson(tmp_path / "logs" / "probe.json", [probe_record(h)])
+    with ir.open_case(tmp_path / "case.duckdb") as case:
+        (report,) = case.ingest(logs)
+        assert (report.source, report.loaded, report.rejected) == ("probe_idp", 1, 0)
+        rows = case.connection.execute(
+            "SELECT type, id, name, access FROM event_resources ORDER BY type"
+        ).fetchall()
+        refs = case.sql("SELECT credential, scopes FROM credential_refs ORDER BY credential")
+        tables = case.sql("SELECT table_name FROM duckdb_tables() WHERE NOT temporary")
+        assert case.resource_types().query("source == 'probe_idp'")["type"].tolist() == [
+            "probe_app",
+            "probe_file",
+        ]
+    assert rows == [
+        ("probe_app", "app" + h, "App " + h, "auth"),
+        ("probe_file", "f1" + h, None, "auth"),  # no access given: the rule over "sign in…"
+    ]
+    assert [(c, list(s)) for c, s in refs.itertuples(index=False)] == [
+        (f"okta_api_token:00T{h}", ["x" + h, "y"]),
+        # split at spaces and commas: the hostile text's own spaces split it too
+        (f"okta_session:s{h}", [*f"read:a{h}".split(), "write:b"]),
+    ]
+    assert set(tables["table_name"]) == {  # no table dropped or added by the mapping's text
+        "case_meta", "evidence_files", "events", "event_hours", "coverage_spans",
+        "credential_refs", "event_resources", "rejects", "journal",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("resource", "message"),
+    [
+        ('type = "Probe App"\nid = "$.a"', "type = "),
+        ('type = "probe"\nid = "$.a"', "type = "),
+        ('type = "probe_app"', "`id` is required"),
+        ('type = "probe_app"\nid = "$.a"\naccess = "delete"', "access is one of"),
+        ('type = "probe_app"\nid = "$.a"\naccess = { then = "read" }', "`when`, `then`"),
+        ('type = "probe_app"\nid = "$.a"\nsize = 3', "unknown key(s) size"),
+        ('type = "probe_app"\nid = "$.a[*].b"', "outside `each`"),
+    ],
+)
+def test_mapping_resource_mistakes_name_the_file_and_the_key(
+    resource: str, message: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "probe.toml"
+    path.write_text(
+        'source = "probe_idp"\n[detect]\nkeys = ["$.id"]\n[event]\ntime = "$.t"\n'
+        f"[[resources]]\n{resource}\n"
+    )
+    with pytest.raises(MappingError, match=re.escape(message)) as raised:
+        load_mapping(path)
+    assert str(path) in str(raised.value) and "resources[0]" in str(raised.value)
+
+
+# --- every source on its real samples ----------------------------------------------------
+
+# Per conformance file: (type, id, access) it must give (a few records' worth), and the
+# types it gives at all. Files without resource fields give none.
+SAMPLES: dict[str, tuple[set[tuple[str, str, str | None]], set[str]]] = {
+    "okta/elastic-okta-system-events-first3.log": (
+        {("okta_policy", "00p1abvweGGDW10Ur4x6", "auth")},
+        {"okta_policy", "okta_policy_rule"},
+    ),
+    "github/elastic-audit-json.log": (
+        {
+            ("github_repo", "redacted/redacted", "read"),
+            ("github_repo", "Example-Org/Java", "write"),
+        },
+        {"github_repo", "github_user"},
+    ),
+    "entra_signin/elastic-signinlogs-sample.log": (
+        {("entra_app", "c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "auth")},
+        {"entra_app"},
+    ),
+    "entra_audit/elastic-auditlogs-raw.log": (
+        {("entra_device", "8a4de8b5-095c-47d0-a96f-a75130c61d53", "write")},
+        {"entra_device"},
+    ),
+    "m365_ual/elastic-exchange-access-event-extracted.log": (
+        {
+            ("m365_mail_folder", "user@example.com:\\Sent Items", "read"),
+            ("m365_mailbox", "user@example.com", "read"),
+        },
+        {"m365_mail_folder", "m365_mailbox"},
+    ),
+    "graph_activity/elastic-graphactivitylogs-raw.log": (
+        {("graph_resource", "directoryRoles", "read"), ("graph_resource", "devices", "read")},
+        {"graph_resource"},
+    ),
+    "google_workspace/elastic-token.log": (
+        {
+            (
+                "google_oauth_app",
+                "923474483785-sqf6uk8vq1rqe853il0g2h4m98ji2fq6.apps.googleusercontent.com",
+                "auth",
+            )
+        },
+        {"google_oauth_app"},
+    ),
+    "slack/elastic-audit.log": (
+        {
+            ("slack_user", "W123AB456", "auth"),
+            ("slack_file", "7edc4c42-f925-47af-979a-22c10e1fefed", "read"),
+        },
+        {"slack_user", "slack_file"},
+    ),
+    "salesforce/elastic-login-eventlogfile.log": (
+        {("salesforce_org", "00D5j000000VI3n", "auth")},
+        {"salesforce_org"},
+    ),
+    "gcp_audit/elastic-user-entities.log": (
+        {("gcp_resource", "projects/test-project", "admin")},
+        {"gcp_resource"},
+    ),
+    "k8s_audit/elastic-audit.log": (
+        {("k8s_pod", "default/my-pod", "read")},
+        {"k8s_pod", "k8s_object"},
+    ),
+    "auth0/elastic-token-xchg-success.log": (
+        {("auth0_app", "aI61p8I8aFjmYRliLWgvM9ev97kCCNDB", "auth")},
+        {"auth0_app"},
+    ),
+    "salesforce/elastic-setupaudittrail.log": (set(), set()),
+    "google_workspace/elastic-login.log": (set(), set()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_conformance_sample_resources(name: str, case: Case) -> None:
+    expected, types = SAMPLES[name]
+    case.ingest(CONFORMANCE / name)
+    rows = set(
+        case.connection.execute("SELECT DISTINCT type, id, access FROM event_resources").fetchall()
+    )
+    assert expected <= rows
+    assert {row[0] for row in rows} == types
+
+
+def test_graph_and_github_scopes_as_logged(case: Case) -> None:
+    case.ingest(CONFORMANCE / "graph_activity")
+    case.ingest(CONFORMANCE / "github" / "elastic-api-request-events.log")
+    rows = case.connection.execute(
+        "SELECT DISTINCT kind, scopes FROM credential_refs WHERE scopes IS NOT NULL"
+    ).fetchall()
+    scopes = {(kind, tuple(s)) for kind, s in rows}
+    assert ("github_token", ("repo", "read:org")) in scopes
+    assert ("entra_uti", ("Organization.Read.All", "User.Read.All")) in scopes  # roles only
+    assert {kind for kind, _ in scopes} == {"github_token", "entra_uti"}

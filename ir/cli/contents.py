@@ -55,11 +55,25 @@ def rejects(
 
 
 @app.command()
-def kinds(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
-    """Credential kinds ir knows (contract §1), with how many of each the case holds."""
+def kinds(
+    case: CasePath = DEFAULT_CASE,
+    fmt: Format = "table",
+    resources: Annotated[
+        bool,
+        typer.Option(
+            "--resources", help="The resource types each source emits (contract §9) instead."
+        ),
+    ] = False,
+) -> None:
+    """Credential kinds ir knows (contract §1), with how many of each the case holds;
+    with --resources, the resource types each source emits."""
     check_format(fmt)
     with existing(case) as opened_case:
-        frame = contents.kinds(opened_case.connection if opened_case else None)
+        connection = opened_case.connection if opened_case else None
+        if resources:
+            show(contents.resource_types(connection), fmt, "resource types")
+            return
+        frame = contents.kinds(connection)
     show(frame, fmt, "credential kinds")
 
 
