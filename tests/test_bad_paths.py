@@ -66,6 +66,7 @@ def bad_invocations(w: dict[str, Path]) -> list[tuple[list[str], int, str]]:
         ["coverage"],
         ["sql", "SELECT 1"],
         ["trace", ROOT],
+        ["impact", ROOT],
         ["timeline"],
         ["verify-evidence"],
         ["show", "aws_cloudtrail:e1"],
@@ -88,6 +89,7 @@ def bad_invocations(w: dict[str, Path]) -> list[tuple[list[str], int, str]]:
         (["show", "nowhere.json#1", *case], 3, "no event"),
         (["trace", "--token-file", str(w["folder"] / "nope"), *case], 2, "cannot read"),
         (["trace", "--token-file", str(w["folder"]), *case], 2, "cannot read"),
+        (["impact", "--token-file", str(w["folder"] / "nope"), *case], 2, "cannot read"),
         (["trace", "kind:", *case], 2, "the value is empty"),
         (["trace", "aws_access_key:", *case], 2, "nothing after 'aws_access_key:'"),
         (
