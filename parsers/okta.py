@@ -23,7 +23,8 @@ catalog (okta-developer-docs `data/event-types.json`), okta/customer-detections
   `client.geographicalContext.country`, `securityContext.asNumber`.
 Resources: every `target[]` of type AppInstance (`okta_app`: the app instance id, its
 `displayName` as name), User (`okta_user`: id, `alternateId` = login as name), Group
-(`okta_group`), Token (`okta_api_token`), PolicyEntity / PolicyRule (`okta_policy`,
+(`UserGroup`: `okta_group`; Okta's type name, as SIEM parsers of Okta logs match it),
+Token (`okta_api_token`), PolicyEntity / PolicyRule (`okta_policy`,
 `okta_policy_rule`, as the conformance sample's `policy.evaluate_sign_on` names them). Access: sign-ins
 (`user.authentication.*`, `user.session.start`) are auth, else the shared rule over
 `eventType`.
@@ -46,7 +47,7 @@ SUCCEEDED = "coalesce(upper(r.outcome.result), '') NOT IN ('FAILURE', 'DENY')"
 TARGET_TYPES = {
     "AppInstance": "okta_app",
     "User": "okta_user",
-    "Group": "okta_group",
+    "UserGroup": "okta_group",
     "Token": "okta_api_token",
     "PolicyEntity": "okta_policy",
     "PolicyRule": "okta_policy_rule",

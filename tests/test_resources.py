@@ -21,8 +21,10 @@ import pytest
 import ir
 from ir import store
 from ir.case import Case
+from ir.synth import GroundTruth
 from parsers.toml import MappingError, load_mapping
 from tests import vendor_records as v
+from tests.conftest import SAMPLE, open_sample
 
 CONFORMANCE = Path(__file__).resolve().parent / "conformance"
 Found = set[tuple[str, str, str, str | None]]
@@ -449,3 +451,62 @@ def test_graph_and_github_scopes_as_logged(case: Case) -> None:
     assert ("github_token", ("repo", "read:org")) in scopes
     assert ("entra_uti", ("Organization.Read.All", "User.Read.All")) in scopes  # roles only
     assert {kind for kind, _ in scopes} == {"github_token", "entra_uti"}
+
+
+# --- the synthetic incident's ground truth ---------------------------------------------
+
+TRUTH_SOURCES = ("aws_cloudtrail", "okta", "github")  # the chapters that record what they touch
+
+
+def test_the_sample_incident_resources_are_the_ground_truth(tmp_path: Path) -> None:
+    """Every object the lineages' events acted on, as ir.synth recorded it while writing
+    the records, is what ingest finds: exactly, per event, for the sources whose chapters
+    record it (AWS, Okta, GitHub)."""
+    truth = GroundTruth.load(SAMPLE / "ground_truth.json")
+    with open_sample(tmp_path / "case.duckdb") as case:
+        for root, scenario in truth.scenarios.items():
+            events = {e.source_event_id for e in scenario.events if e.source in TRUTH_SOURCES}
+            expected = {
+                (r.source_event_id, r.type, r.id, r.access)
+                for r in scenario.resources
+                if r.source in TRUTH_SOURCES
+            }
+            rows = case.connection.execute(
+                "SELECT e.source_event_id, r.type, r.id, r.access FROM event_resources r"
+                " JOIN events e USING (event_key) WHERE e.source_event_id IN"
+                " (SELECT unnest(?::VARCHAR[]))",
+                [sorted(events)],
+            ).fetchall()
+            assert set(rows) == expected, root
+            assert bool(expected) == (
+                root.split(":")[0] in ("aws_access_key", "okta_session", "github_token")
+            )
+
+
+def test_the_ground_truth_tells_the_attacker_from_the_workload() -> None:
+    truth = GroundTruth.load(SAMPLE / "ground_truth.json")
+    aws, okta, github = (
+        next(s for root, s in truth.scenarios.items() if root.startswith(prefix))
+        for prefix in ("aws_access_key", "okta_session", "github_token")
+    )
+
+    def of(scenario: Any, type_: str, attacker: bool, access: str) -> set[str]:
+        return {
+            r.id
+            for r in scenario.resources
+            if (r.type, r.attacker, r.access) == (type_, attacker, access)
+        }
+
+    read = of(aws, "aws_s3_object", True, "read")
+    assert len(read) == 15 and all(not o.startswith("corp-ci-artifacts/") for o in read)
+    written = of(aws, "aws_s3_object", False, "write")
+    assert written and all(o.startswith("corp-ci-artifacts/builds/") for o in written)
+    assert of(aws, "aws_iam_user", True, "admin") == {"backup-svc"}  # the backdoor key's user
+    assert len(of(aws, "aws_iam_access_key", True, "admin")) == 1
+    assert of(aws, "aws_iam_role", True, "auth") == {"Admin", "DataReader"}
+    assert len(of(github, "github_repo", True, "read")) == 12  # cloned with the stolen PAT
+    assert of(github, "github_repo", False, "read") == {"corp-eng/deploy-config"}
+    assert len(of(okta, "okta_api_token", True, "admin")) == 1
+    planted = of(okta, "okta_user", True, "write")  # the user created in the stolen session
+    assert len(planted) == 1 and planted == of(okta, "okta_user", True, "admin")
+    assert of(okta, "okta_app", True, "auth") and of(okta, "okta_app", False, "auth")

@@ -52,6 +52,7 @@ from ir.synth.core import (
     Story,
     TruthCredential,
     TruthEvent,
+    TruthResource,
     Vendor,
     Writer,
     epoch_ms,
@@ -68,6 +69,7 @@ __all__ = [
     "Scenario",
     "TruthCredential",
     "TruthEvent",
+    "TruthResource",
     "generate",
 ]
 

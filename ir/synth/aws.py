@@ -38,6 +38,7 @@ from ir.synth.core import (
     Place,
     Record,
     Story,
+    Touch,
     Vendor,
     iso_seconds,
     write_gzip,
@@ -479,6 +480,30 @@ def aws_date(ms: int) -> str:
 
 # --- the incident -------------------------------------------------------------------
 
+# The request fields that name what a call acted on, and ir's type for each.
+REQUEST_RESOURCES = (
+    ("secretId", "aws_secret"),
+    ("userName", "aws_iam_user"),
+    ("accessKeyId", "aws_iam_access_key"),
+)
+ADMIN_CALLS = ("CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey")
+
+
+def touched(action: AwsAction, request: Record | None, attacker: bool) -> list[Touch]:
+    """What a call of the incident acted on, as its record names it (ground truth)."""
+    body = request or {}
+    access = "admin" if action.name in ADMIN_CALLS else "read" if action.read_only else "write"
+    found: list[Touch] = []
+    if action.service == "s3" and "bucketName" in body:
+        bucket = body["bucketName"]
+        found.append(("aws_s3_bucket", bucket, access, attacker))
+        if "key" in body:
+            found.append(("aws_s3_object", f"{bucket}/{body['key']}", access, attacker))
+    found += [(kind, body[key], access, attacker) for key, kind in REQUEST_RESOURCES if key in body]
+    if "roleArn" in body:
+        found.append(("aws_iam_role", body["roleArn"].rsplit("/", 1)[-1], "auth", attacker))
+    return found
+
 
 def ak(key: str | None) -> str:
     return f"aws_access_key:{key}"
@@ -529,7 +554,8 @@ class AwsChapter(Chapter):
         refs = [(ak(actor.key), "used")]
         if revokes:
             refs.append((ak(revokes), "revoked"))
-        self.emit("aws_cloudtrail", ms, record, refs, decoy)
+        acted_on = touched(action, record["requestParameters"], self.by_attacker(actor.ip))
+        self.emit("aws_cloudtrail", ms, record, refs, decoy, acted_on)
 
     def calls(self, ms: int, actor: AwsActor, names: Sequence[str], **options: Any) -> int:
         for name in names:
@@ -541,9 +567,12 @@ class AwsChapter(Chapter):
         self, ms: int, caller: AwsActor, record: Record, key: str, via: str, decoy: bool
     ) -> None:
         self.lineage.mint(ak(key), ak(caller.key), via)
-        self.emit(
-            "aws_cloudtrail", ms, record, [(ak(caller.key), "used"), (ak(key), "issued")], decoy
-        )
+        attacker = self.by_attacker(caller.ip)
+        acted_on = touched(ACTIONS[via], record["requestParameters"], attacker)
+        if via == "CreateAccessKey":
+            acted_on.append(("aws_iam_access_key", key, "admin", attacker))
+        refs = [(ak(caller.key), "used"), (ak(key), "issued")]
+        self.emit("aws_cloudtrail", ms, record, refs, decoy, acted_on)
 
     def assume_role(
         self, ms: int, caller: AwsActor, role: str, duration: int = 3600, decoy: bool = False

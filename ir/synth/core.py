@@ -24,6 +24,9 @@ import orjson
 
 Record = dict[str, Any]
 Ref = tuple[str, str]  # (credential id, relation)
+# What an event acted on, as the record names it (contract §9): type, id, access, and
+# whether the attacker did it (True) or the credential's own workload / a responder.
+Touch = tuple[str, str, str | None, bool]
 EventId = Callable[[Record], str]
 
 SECOND = 1000
@@ -63,12 +66,25 @@ class TruthEvent:
 
 
 @dataclass
+class TruthResource:
+    """An object an event of the lineage acted on (`event_resources`), and who did it."""
+
+    source: str
+    source_event_id: str
+    type: str
+    id: str
+    access: str | None
+    attacker: bool
+
+
+@dataclass
 class Scenario:
     description: str
     credentials: dict[str, TruthCredential]
     events: list[TruthEvent] = field(default_factory=list)
     attacker_ips: list[str] = field(default_factory=list)
     decoy_event_ids: list[str] = field(default_factory=list)
+    resources: list[TruthResource] = field(default_factory=list)
 
 
 @dataclass
@@ -96,6 +112,7 @@ class GroundTruth:
                 events=[TruthEvent(**e) for e in s["events"]],
                 attacker_ips=list(s["attacker_ips"]),
                 decoy_event_ids=list(s["decoy_event_ids"]),
+                resources=[TruthResource(**r) for r in s.get("resources", [])],
             )
             for root, s in data["scenarios"].items()
         }
@@ -143,6 +160,19 @@ class Lineage:
 
     def observe(self, item: Item) -> None:
         event_id = self.event_ids[item.source](item.record)
+        rows = {root: len(scenario.events) for root, scenario in self.scenarios.items()}
+        self._rows(item, event_id)
+        for root, scenario in self.scenarios.items():  # the objects a lineage's event acted on
+            if len(scenario.events) > rows[root]:
+                scenario.resources.extend(
+                    TruthResource(item.source, event_id, *touch) for touch in item.touched
+                )
+                break
+        if item.decoy_of is not None:
+            self.scenarios[item.decoy_of].decoy_event_ids.append(event_id)
+
+    def _rows(self, item: Item, event_id: str) -> None:
+        """The lineage rows of one emitted event."""
         for credential, relation in item.refs:
             root = self.owner.get(credential)
             if root is not None:
@@ -156,8 +186,6 @@ class Lineage:
                             item.source, event_id, held, relation, revoked_by=credential
                         )
                         self._row(owner, row, item.ms)
-        if item.decoy_of is not None:
-            self.scenarios[item.decoy_of].decoy_event_ids.append(event_id)
 
     def _row(self, root: str, row: TruthEvent, ms: int) -> None:
         self.scenarios[root].events.append(row)
@@ -197,6 +225,7 @@ class Item(NamedTuple):
     record: Record
     refs: tuple[Ref, ...] = ()
     decoy_of: str | None = None
+    touched: tuple[Touch, ...] = ()
 
 
 # --- identifiers and times ----------------------------------------------------------
@@ -448,9 +477,22 @@ class Chapter:
         self.story.root = root
         self.lineage.root(root, description, attacker_ips)
 
-    def emit(self, source: str, ms: int, record: Record, refs: Sequence[Ref], decoy: bool) -> None:
+    def emit(
+        self,
+        source: str,
+        ms: int,
+        record: Record,
+        refs: Sequence[Ref],
+        decoy: bool,
+        touched: Sequence[Touch] = (),
+    ) -> None:
+        """`touched`: what the record names as acted on (the ground truth of impact)."""
         decoy_of = self.story.root if decoy else None
-        self.story.items.append(Item(ms, source, record, tuple(refs), decoy_of))
+        self.story.items.append(Item(ms, source, record, tuple(refs), decoy_of, tuple(touched)))
+
+    def by_attacker(self, ip: str) -> bool:
+        """Whether a request from `ip` is the attacker's (the story's attacker addresses)."""
+        return ip in self.lineage.scenarios[self.root].attacker_ips
 
     def later(self, ms: int, low: int = 4, high: int = 40) -> int:
         """A few seconds on: the pace of someone typing commands."""

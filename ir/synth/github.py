@@ -33,11 +33,19 @@ from ir.synth.core import (
     Place,
     Record,
     Story,
+    Touch,
     Vendor,
     write_gzip,
 )
 
 SOURCE = "github"
+# How the actions of the incident treat what they name (the shared rule of parsers.base).
+ACCESS = {
+    "git.clone": "read",
+    "git.fetch": "read",
+    "git.push": "write",
+    "oauth_access.destroy": "admin",
+}
 UA_GIT = ("git/2.45.2", "git/2.43.0", "git/2.39.3 (Apple Git-146)", "go-git/5.x")
 UA_OCTOKIT = "octokit-rest.js/20.1.1 octokit-core.js/5.2.0 Node.js/20.15.1 (linux; x64)"
 UA_GH_CLI = "GitHub CLI 2.55.0"
@@ -194,7 +202,15 @@ class GithubChapter(Chapter):
     ) -> None:
         record = gh_event(self.ids, ms, action, scene, GH_ORGS[0], fields)
         refs = [("github_token:" + scene.token.hashed, relation)] if scene.token else []
-        self.emit("github", ms, record, refs, decoy)
+        self.emit("github", ms, record, refs, decoy, self.touched(action, fields, scene))
+
+    def touched(self, action: str, fields: Record, scene: GhScene) -> list[Touch]:
+        """The repository and the account the record names (ground truth of impact)."""
+        method = fields.get("request_method")
+        access = ACCESS.get(action) or ("read" if method == "GET" else "write" if method else None)
+        attacker = self.by_attacker(scene.place.ip)
+        named = [("github_repo", fields.get("repo")), ("github_user", fields.get("user"))]
+        return [(kind, value, access, attacker) for kind, value in named if value]
 
     def run(self) -> None:
         ids, leak = self.ids, self.leaked_at

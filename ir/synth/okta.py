@@ -34,6 +34,7 @@ from ir.synth.core import (
     Record,
     Ref,
     Story,
+    Touch,
     Vendor,
     home_place,
     iso_millis,
@@ -208,6 +209,25 @@ OKTA_STORY = (
     "console, a new user and an API token created in the session, the token used from a third "
     "network until an admin revokes it."
 )
+# ir's resource types of Okta targets, and how the incident's events treat them (the
+# shared rule of parsers.base; sign-ins are auth).
+TARGET_TYPES = {
+    "AppInstance": "okta_app",
+    "User": "okta_user",
+    "UserGroup": "okta_group",
+    "Token": "okta_api_token",
+}
+ACCESS = {
+    "user.session.access_admin_app": "read",
+    "user.lifecycle.create": "write",
+    "user.lifecycle.activate": "write",
+    "system.api_token.create": "admin",
+    "system.api_token.revoke": "admin",
+    "user.authentication.sso": "auth",
+    "group.user_membership.add": "admin",
+    "user.account.privilege.grant": "admin",
+    "application.user_membership.add": "admin",
+}
 OKTA_ADMIN_APP = okta_target("AppInstance", "0oa1a2b3c4d5e6f7g8h9", "Okta Admin Console")
 
 
@@ -231,7 +251,13 @@ class OktaChapter(Chapter):
         used = [("okta_session:" + scene.session, "used")] if scene.session else []
         if scene.api_token:
             used.append(("okta_api_token:" + scene.api_token, "used"))
-        self.emit("okta", ms, record, used + list(refs), decoy)
+        attacker = self.by_attacker(scene.place.ip)
+        acted_on: list[Touch] = [
+            (TARGET_TYPES[t["type"]], t["id"], ACCESS.get(event_type), attacker)
+            for t in targets or ()
+            if t["type"] in TARGET_TYPES
+        ]
+        self.emit("okta", ms, record, used + list(refs), decoy, acted_on)
 
     def okta_user(self, login: str, name: str, place: Place, agent: Agent) -> OktaUser:
         return OktaUser(self.ids.okta_id("00u"), f"{login}@{DOMAIN}", name, place, agent)
