@@ -363,7 +363,14 @@ def test_sample_okta_session_a_user_and_a_token_created_and_privileges_given(
     assert _with_credential(answer) == [
         ("user.lifecycle.create", "persistence", "T1136.003", user, "success", OKTA_ROOT),
         ("system.api_token.create", "persistence", "T1098.001", token, "success", OKTA_ROOT),
-        ("group.user_membership.add", "privilege", "T1098.003", user, "success", token),
+        (
+            "group.user_membership.add",
+            "privilege",
+            "T1098.003",
+            "okta_group:00ga0QylGMmPo2z3ue2R",
+            "success",
+            token,
+        ),
         ("user.account.privilege.grant", "privilege", "T1098.003", user, "success", token),
         (
             "application.user_membership.add",
@@ -379,6 +386,7 @@ def test_sample_okta_session_a_user_and_a_token_created_and_privileges_given(
     }
     assert touched == {
         ("okta_api_token", "00TE6Dc5gQFkHzR152mo", "okta-sync", "admin", True),
+        ("okta_group", "00ga0QylGMmPo2z3ue2R", "Okta Administrators", "admin", True),
         ("okta_app", "0oa1a2b3c4d5e6f7g8h9", "Okta Admin Console", "read", True),
         ("okta_app", "0oaQe0ORSg04tO5tVW5Q", "AWS Account Federation", "admin", True),
         ("okta_user", "00uEzh2HcfVNMCH7Xxdo", "svc-sync@corp.example", "admin", True),
