@@ -20,7 +20,7 @@ from ir import contents, coverage, display, evidence, graph, pivots, report, tim
 from ir import hunt as hunting
 from ir import ingest as ingesting
 from ir import trace as tracing
-from ir.credentials import fingerprint_ids, normalise_id
+from ir.credentials import fingerprint_ids
 from ir.errors import NotFound, UsageError
 from ir.playbooks import journal, run
 from ir.playbooks.connectors.base import PlanChoices
@@ -147,7 +147,7 @@ class Case:
         query = list(dict.fromkeys([*ids, *fingerprints, *held, *used]))
         if not query:
             raise UsageError("give at least one credential id, or token=, actor= or ip=")
-        roots = list(dict.fromkeys(normalise_id(credential) for credential in query))
+        roots = pivots.canonical_ids(self.connection, query)
         result = tracing.trace(self.connection, roots, query=query, leaked_at=utc(leaked_at))
         return Trace(
             **{f.name: getattr(result, f.name) for f in fields(result)},
