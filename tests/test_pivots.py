@@ -125,6 +125,27 @@ def test_trace_ip_traces_what_was_used_from_an_address_or_network(case: str) -> 
     assert status == 2 and "not an IP address or network" in err
 
 
+def test_timeline_takes_the_same_pivots(case: str, tmp_path: Path) -> None:
+    """`ir timeline --ip` / `--actor`: the rows of the same union the trace follows."""
+    out = tmp_path / "attacker.jsonl"
+    status, _, _ = invoke(
+        "timeline", "--ip", "203.0.113.0/24", "-f", "jsonl", "--out", str(out), "--case", case
+    )
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert status == 0 and [r["source_event_id"] for r in rows] == ["c1", "c2", "s1", "a1"]
+    assert rows[2]["credential"] == f"aws_access_key:{SESSION}"
+    status, text, _ = invoke("timeline", "--actor", "alice", "-f", "csv", "--case", case)
+    assert status == 0 and [line.split(",")[5] for line in text.splitlines()[1:]] == ["a1"]
+    status, report_text, _ = invoke(
+        "timeline", "--actor", "ci-deployer", "-f", "md", "--case", case
+    )
+    assert status == 0 and f"aws\\_access\\_key:{SESSION}" in report_text
+    status, _, err = invoke("timeline", "--actor", "mallory", "--case", case)
+    assert status == 3 and "mallory" in err
+    status, _, err = invoke("timeline", "-f", "md", "--case", case)
+    assert status == 2 and "--actor or --ip" in err
+
+
 def test_version_and_short_help_everywhere() -> None:
     status, out, _ = invoke("--version")
     assert (status, out) == (0, f"ir {metadata.version('ir')}\n")
