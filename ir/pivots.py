@@ -86,7 +86,7 @@ WHERE relation = 'used'
   AND event_key IN (SELECT event_key FROM events WHERE client_ip IN (SELECT unnest(?::VARCHAR[])))
 ORDER BY 1
 """
-_HOLDS_SQL = "SELECT 1 FROM credential_refs WHERE credential = ? LIMIT 1"
+_HOLDS_KIND_SQL = "SELECT 1 FROM credential_refs WHERE kind = ? LIMIT 1"
 
 
 def credentials(
@@ -137,8 +137,8 @@ def _canonical(connection: duckdb.DuckDBPyConnection, credential: str, known: se
     try:
         return normalise_id(credential, known)
     except UnknownCredential:
-        # A point lookup on the credential index: is this exact id in the case?
-        held = connection.execute(_HOLDS_SQL, [credential.strip()]).fetchall()
-        if held:
-            return credential.strip()
+        kind = credential.strip().partition(":")[0]
+        # Only when the kind is unknown: stops at its first ref, reads the column otherwise.
+        if kind and connection.execute(_HOLDS_KIND_SQL, [kind]).fetchall():
+            return normalise_id(credential, {*known, kind})
         raise

@@ -20,7 +20,7 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
@@ -95,6 +95,12 @@ ALTER TABLE journal ADD COLUMN IF NOT EXISTS credentials VARCHAR[];
 ALTER TABLE journal ADD COLUMN IF NOT EXISTS http_status INTEGER;
 ALTER TABLE journal ADD COLUMN IF NOT EXISTS step VARCHAR;
 """
+UNLOADED_FILES = """
+CREATE TABLE IF NOT EXISTS unloaded_files (
+    path VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, source VARCHAR,
+    reason VARCHAR NOT NULL, seen_at TIMESTAMPTZ NOT NULL
+);
+"""
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
     Migration(3, "a stable content hash (SHA-256)", STABLE_CONTENT_HASH),
@@ -109,6 +115,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE credential_refs ADD COLUMN IF NOT EXISTS expires_at TIMESTAMPTZ",
     ),
     Migration(6, "events per source, tenant, file and hour (coverage)", EVENT_HOURS),
+    Migration(7, "files ingest could not load, kept in the case", UNLOADED_FILES),
 )
 
 
