@@ -25,7 +25,7 @@ LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
     r"Corrupt database file|not a valid DuckDB database|Could not read enough bytes"
-    r"|checksum|replaying WAL|WAL file",
+    r"|checksum|replaying WAL|WAL file|in-memory database in read-only mode",
     re.IGNORECASE,
 )
 
@@ -230,6 +230,7 @@ def _prepare(store: Store) -> bool:
     read-only case needs migrating first."""
     connection = store.connection
     try:
+        _check_file_backed(store)
         connection.execute("SET TimeZone = 'UTC'")
         # A join's small side becomes an IN filter on the other side's scan, which an
         # index answers: up to 10,000 keys (DuckDB's default, 50, sent a trace of a
@@ -250,6 +251,19 @@ def _prepare(store: Store) -> bool:
             return True
         _migrate(store, version)
     return False
+
+
+def _check_file_backed(store: Store) -> None:
+    """DuckDB opens an existing JSON, CSV or Parquet file as an in-memory database that reads
+    it as data: a case there would be written nowhere. Refuse it as not a case file."""
+    row = store.connection.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise CaseError(
+            f"{store.path}: not a DuckDB database (a data file DuckDB would only read); give"
+            " the case file, or a new path for one"
+        )
 
 
 def _create(store: Store) -> None:

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import ir
-from ir.cli import app
+from ir.cli import app, playbook
 from tests import vendor_records as v
 
 CI_KEY = "AKIACIDEPLOYER000001"
@@ -147,15 +147,21 @@ def test_timeline_takes_the_same_pivots(case: str, tmp_path: Path) -> None:
 
 
 def test_version_and_short_help_everywhere() -> None:
+    """Every command and playbook subcommand: -h, no <bool> noise, the exit statuses."""
     status, out, _ = invoke("--version")
     assert (status, out) == (0, f"ir {metadata.version('ir')}\n")
-    commands = sorted(
-        c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
-    )
-    assert "credentials" in commands
-    for command in [*commands, ""]:
-        arguments = [command, "-h"] if command else ["-h"]
-        status, out, _ = invoke(*[a.replace("show_record", "show") for a in arguments])
+    commands = [
+        [(c.name or (c.callback.__name__ if c.callback else "")).replace("show_record", "show")]
+        for c in app.registered_commands
+    ]
+    commands += [
+        ["playbook", c.name or (c.callback.__name__ if c.callback else "")]
+        for c in playbook.app.registered_commands
+    ]
+    assert ["credentials"] in commands and ["forget"] in commands
+    assert ["playbook", "verify"] in commands
+    for command in [*commands, []]:
+        status, out, _ = invoke(*command, "-h")
         text = " ".join(out.split())
         assert status == 0, command
         assert "<bool>" not in out, command

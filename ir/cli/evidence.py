@@ -119,6 +119,8 @@ def forget(
     Example: ir forget okta-export.json
     """
     check_format(fmt)
+    if not case.exists():  # opening would create it: there is nothing to forget
+        raise fail(f"{case}: no such case file")
     with opened(case) as opened_case:
         removed = opened_case.forget(*files)
     frame = pd.DataFrame(
