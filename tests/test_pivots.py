@@ -5,6 +5,7 @@ address or network — listed (`ir credentials`, `case.credentials()`) and trace
 from __future__ import annotations
 
 import json
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -167,3 +168,15 @@ def test_version_and_short_help_everywhere() -> None:
         assert "<bool>" not in out, command
         if command:
             assert "Exit status: 0 done; 1 error" in text and "3 nothing found" in text, command
+
+
+def test_the_readme_cites_only_the_repo() -> None:
+    """Users read the README without the design folder: no section of a contract or design
+    file outside the repository is cited, and every repo path it names exists."""
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    for outside in ("contract §", "contract.md", "revocation-apis", "architecture.md", "../"):
+        assert outside not in readme, outside
+    named = set(re.findall(r"`((?:ir|parsers|tests|notebooks|sample_logs)/[\w./-]+)`", readme))
+    assert "ir/schema.sql" in named
+    assert sorted(p for p in named if not (root / p.rstrip("/")).exists()) == []

@@ -56,7 +56,7 @@ def rejects(
 
 @app.command()
 def kinds(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
-    """Credential kinds ir knows (contract §1), with how many of each the case holds."""
+    """Credential kinds ir knows (kind:value ids), with how many of each the case holds."""
     check_format(fmt)
     with existing(case) as opened_case:
         frame = contents.kinds(opened_case.connection if opened_case else None)
