@@ -7,7 +7,7 @@ of its events (events, credential refs, resources, hours, rejects, and any such 
 added later: they are found by their columns), its `evidence_files` row, and its
 `unloaded_files` row when it never loaded. Each removal is journaled (kind `case`) in
 the same transaction, so the journal says what left the case, when and why. Forgetting
-a file that is not in the case again is no error: the journal says it already left.
+a file again is no error: the journal says when it left.
 
 Events of this file that later files of the same source delivered again were counted
 there as duplicates, not loaded: they leave with this file. `Removed.redelivered_by`

@@ -22,6 +22,7 @@ from ir.errors import IrError
 
 SCHEMA_VERSION = 7
 LOCK_TIMEOUT_SECONDS = 60.0
+IN_MEMORY = ":memory:"
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
     r"Corrupt database file|not a valid DuckDB database|Could not read enough bytes"
@@ -255,7 +256,10 @@ def _prepare(store: Store) -> bool:
 
 def _check_file_backed(store: Store) -> None:
     """DuckDB opens an existing JSON, CSV or Parquet file as an in-memory database that reads
-    it as data: a case there would be written nowhere. Refuse it as not a case file."""
+    it as data: a case there would be written nowhere. Refuse it as not a case file (an
+    in-memory case asked for by name, `:memory:`, is what it says)."""
+    if str(store.path) == IN_MEMORY:
+        return
     row = store.connection.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchone()
