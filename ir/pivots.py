@@ -129,11 +129,15 @@ def canonical_ids(connection: duckdb.DuckDBPyConnection, ids: list[str]) -> list
     """The `kind:value` ids to trace, each once: kinds ir knows, those the sources declare
     (mappings in $IR_MAPPINGS or the user's folder), and any kind the case holds refs of
     (a mapping given to `ir ingest --mappings` only), so whatever was ingested can be traced."""
-    known = {kind.name for kind in registry.kinds()}
-    return list(dict.fromkeys(_canonical(connection, credential, known) for credential in ids))
+    return list(dict.fromkeys(_canonical(connection, credential) for credential in ids))
 
 
-def _canonical(connection: duckdb.DuckDBPyConnection, credential: str, known: set[str]) -> str:
+def _canonical(connection: duckdb.DuckDBPyConnection, credential: str) -> str:
+    """ir's own kinds first: the mappings are read only for an id none of them names."""
+    try:
+        return normalise_id(credential)
+    except UnknownCredential:
+        known = {kind.name for kind in registry.kinds()}
     try:
         return normalise_id(credential, known)
     except UnknownCredential:
