@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ir import contents, coverage, display, evidence, graph, pivots, report, timeline
+from ir import forget as forgetting
 from ir import hunt as hunting
 from ir import impact as impacting
 from ir import ingest as ingesting
 from ir import trace as tracing
-from ir.credentials import fingerprint_ids, normalise_id
+from ir.credentials import fingerprint_ids
 from ir.errors import NotFound, UsageError
 from ir.playbooks import journal, run
 from ir.playbooks.connectors.base import PlanChoices
@@ -138,8 +139,10 @@ class Case:
         source: str | None = None,
         progress: ingesting.Progress | None = None,
         mappings: Iterable[str | Path] = (),
+        force: bool = False,
     ) -> list[ingesting.FileReport]:
-        """`mappings`: folders of mapping files (sources defined without Python). What the
+        """`mappings`: folders of mapping files (sources defined without Python); `force`:
+        read files already in the case again, replacing their rows (journaled). What the
         case can see is worked out again when a file was added (`ir.coverage.refresh`)."""
         files = [Path(p) for p in paths]
         return ingesting.ingest(
@@ -149,7 +152,13 @@ class Case:
             progress=progress,
             mappings=mappings,
             after_load=coverage.refresh,
+            force=force,
         )
+
+    def forget(self, *files: str | Path) -> list[forgetting.Removed]:
+        """Take evidence files (paths, folders or SHA-256) and every row of theirs out of the
+        case, journaled; then work out again what the case can see."""
+        return forgetting.forget(self.store, [str(f) for f in files], after=coverage.refresh)
 
     def trace(
         self,
@@ -171,7 +180,7 @@ class Case:
         query = list(dict.fromkeys([*ids, *fingerprints, *held, *used]))
         if not query:
             raise UsageError("give at least one credential id, or token=, actor= or ip=")
-        roots = list(dict.fromkeys(normalise_id(credential) for credential in query))
+        roots = pivots.canonical_ids(self.connection, query)
         result = tracing.trace(self.connection, roots, query=query, leaked_at=utc(leaked_at))
         return Trace(
             **{f.name: getattr(result, f.name) for f in fields(result)},

@@ -16,16 +16,40 @@ import pyarrow as pa
 from ir.formats import CUT_SHORT
 from parsers import registry
 
+# Per source of its evidence files (a file none of whose records loaded counts too), and
+# `unrecognised` for the files no source matched (`unloaded_files`, ir/forget.py).
 STATS_SQL = """
-SELECT e.source, count(DISTINCT e.file_id) AS files, count(*) AS events,
-       (SELECT count(DISTINCT c.credential) FROM credential_refs c
-          JOIN events x USING (event_key) WHERE x.source = e.source) AS credentials,
-       (SELECT count(*) FROM rejects r WHERE r.source = e.source) AS rejected,
-       (SELECT count(DISTINCT r.file_id) FROM rejects r
-          WHERE r.source = e.source AND starts_with(r.reason, $cut_short))
-          AS files_cut_short,
-       min(e.time) AS first_event, max(e.time) AS last_event
-FROM events e GROUP BY e.source ORDER BY e.source
+WITH files AS (
+    SELECT source, count(*) AS files, 0 AS not_loaded FROM evidence_files GROUP BY source
+    UNION ALL
+    SELECT coalesce(source, 'unrecognised'), 0, count(*) FROM unloaded_files GROUP BY 1
+),
+per_source AS (
+    SELECT source, sum(files) AS files, sum(not_loaded) AS files_not_loaded
+    FROM files GROUP BY source
+),
+events_of AS (
+    SELECT source, count(*) AS events, min(time) AS first_event, max(time) AS last_event
+    FROM events GROUP BY source
+),
+credentials_of AS (
+    SELECT e.source, count(DISTINCT c.credential) AS credentials
+    FROM credential_refs c JOIN events e USING (event_key) GROUP BY e.source
+),
+rejects_of AS (
+    SELECT source, count(*) AS rejected,
+           count(DISTINCT file_id) FILTER (WHERE starts_with(reason, $cut_short)) AS cut_short
+    FROM rejects GROUP BY source
+)
+SELECT p.source, p.files::BIGINT AS files, coalesce(e.events, 0) AS events,
+       coalesce(c.credentials, 0) AS credentials, coalesce(r.rejected, 0) AS rejected,
+       coalesce(r.cut_short, 0) AS files_cut_short, p.files_not_loaded::BIGINT AS files_not_loaded,
+       e.first_event, e.last_event
+FROM per_source p
+LEFT JOIN events_of e USING (source)
+LEFT JOIN credentials_of c USING (source)
+LEFT JOIN rejects_of r USING (source)
+ORDER BY p.source = 'unrecognised', p.source
 """
 TOTALS_SQL = """
 SELECT count(*) AS files, coalesce(sum(loaded), 0) AS events,
@@ -33,14 +57,19 @@ SELECT count(*) AS files, coalesce(sum(loaded), 0) AS events,
        (SELECT count(DISTINCT credential) FROM credential_refs) AS credentials
 FROM evidence_files
 """
+# A file that could not be loaded at all is one row without a record number.
 REJECTS_SQL = """
 SELECT f.path AS file, r.record_no, r.source, r.reason FROM rejects r
-JOIN evidence_files f USING (file_id) ORDER BY f.path, r.record_no
+JOIN evidence_files f USING (file_id)
+UNION ALL
+SELECT path, NULL, source, reason FROM unloaded_files
+ORDER BY file, record_no NULLS FIRST
 """
 
 
 def stats(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per source: files, events, credentials, rejects, files cut short, time span."""
+    """Per source: files, events, credentials, rejects, files cut short, files not loaded
+    (`unrecognised`: no source matched them), time span."""
     return connection.execute(STATS_SQL, {"cut_short": CUT_SHORT}).fetchdf()
 
 

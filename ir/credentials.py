@@ -109,15 +109,52 @@ _AWS_KEY_LINE = re.compile(r"aws_access_key_id\s*[=:]\s*[\"']?([A-Z0-9]{16,})", 
 _GITHUB_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
 _JWT = re.compile(r"^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*$")
 
+# Secrets whose vendor logs carry nothing derived from them: recognised, so the responder
+# hears what to trace instead, and never reduced to a guess.
+_SLACK_TOKEN = re.compile(r"^(xox[a-z](?:\.xox[a-z])?-|xapp-)[A-Za-z0-9-]+$")
+_OKTA_API_TOKEN = re.compile(r"^(?:SSWS\s+)?00[A-Za-z0-9_-]{40}$")
+_SALESFORCE_SESSION = re.compile(r"^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?![A-Za-z0-9._]+$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s_-]+$")
+
 RECOGNISED_SECRETS = (
     "GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)",
     "JWTs carrying uti / sid / jti claims (Entra, Kubernetes, others)",
     "AWS access key ids (AKIA…, ASIA…) or an AWS credentials file",
+    "GCP service-account JSON keys (as downloaded, or base64)",
+    "Slack xox…/xapp- tokens, Okta API tokens (SSWS 00…) and Salesforce session ids, which"
+    " their vendors' logs do not name (ir says what to trace instead)",
 )
+# What to trace instead of a secret its vendor never logs, and why (vendor facts).
+UNLOGGED = {
+    "slack": (
+        "a Slack token: Slack's audit logs name no token, so it cannot be traced from its"
+        " secret. Trace what it acts for instead: the app install of a bot or app token"
+        " (`ir credentials --kind slack_app_install`, then `ir trace"
+        " slack_app_install:<app id>/<workspace id>`), or the user of a user token"
+        " (`ir trace --actor <user>`); revoke it with Slack's auth.revoke"
+    ),
+    "okta": (
+        "an Okta API token: the System Log names an API token by its id (00T…), which the"
+        " secret does not contain. Find the id with GET /api/v1/api-tokens (each token's"
+        " id, name and owner), or list those the case holds (`ir credentials --kind"
+        " okta_api_token`), then `ir trace okta_api_token:00T…`"
+    ),
+    "salesforce": (
+        "a Salesforce session id: Event Monitoring names a session by its SESSION_KEY and"
+        " LOGIN_KEY, which the session id does not contain. List the user's sessions"
+        " (`ir credentials --kind salesforce_session --principal <user>`) or trace the user"
+        " (`ir trace --actor <username>`)"
+    ),
+}
 
 
 class UnknownCredential(UsageError):
     """An id or secret that `ir` cannot name; the message never repeats a secret."""
+
+
+class UnloggedSecret(UnknownCredential):
+    """A secret ir recognises whose vendor logs carry no identifier derived from it; the
+    message says what to trace instead, and never repeats the secret."""
 
 
 def canonical(kind: str, value: str) -> str:
@@ -172,10 +209,55 @@ def fingerprint_ids(secret: str) -> list[str]:
         ids = _jwt_ids(jwt.group(1))
         if ids:
             return ids
+    key_id = _gcp_key_id(text)
+    if key_id:
+        return [canonical("gcp_sa_key", key_id)]
+    _refuse_unlogged(text)
     raise UnknownCredential(
         "the token is not one ir recognises (it is not shown here); recognised: "
         + "; ".join(RECOGNISED_SECRETS)
     )
+
+
+def _gcp_key_id(text: str) -> str | None:
+    """A GCP service-account key file's `private_key_id`: the key id that `gcloud iam
+    service-accounts keys create` prints and audit logs end `serviceAccountKeyName` with.
+    Read from the JSON as downloaded, or from its base64 (how CI variables hold it)."""
+    document = _json_object(text)
+    if document is None and _BASE64.match(text):
+        try:
+            document = _json_object(base64.b64decode(_padded(re.sub(r"\s", "", text))).decode())
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+    if document is None or document.get("type") != "service_account":
+        return None
+    key_id = document.get("private_key_id")
+    return key_id if isinstance(key_id, str) and key_id else None
+
+
+def _json_object(text: str) -> dict[str, object] | None:
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _padded(text: str) -> str:
+    return text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4)
+
+
+def _refuse_unlogged(text: str) -> None:
+    """UnloggedSecret for a Slack, Okta or Salesforce secret: what to trace instead."""
+    for vendor, pattern in (
+        ("slack", _SLACK_TOKEN),
+        ("okta", _OKTA_API_TOKEN),
+        ("salesforce", _SALESFORCE_SESSION),
+    ):
+        if pattern.match(text):
+            raise UnloggedSecret(f"the token (not shown here) is {UNLOGGED[vendor]}")
 
 
 def _jwt_ids(payload_b64: str) -> list[str]:

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from ir import forget as forgetting
 from ir.formats import (
     CUT_SHORT,
     MAX_OBJECT_BYTES,
@@ -63,11 +64,11 @@ class FileReport:
     skipped: bool = False
     error: str | None = None
     note: str | None = None
+    replaced: str | None = None  # --force: what of the file's earlier reading it replaced
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            k: v for k, v in asdict(self).items() if v is not None or k not in ("error", "note")
-        }
+        optional = ("error", "note", "replaced")
+        return {k: v for k, v in asdict(self).items() if v is not None or k not in optional}
 
 
 @dataclass
@@ -79,6 +80,7 @@ class _Pending:
     layout: Layout
     report: FileReport
     file_id: int = 0
+    replaces: int | None = None  # --force: the file_id whose rows this file's new ones replace
 
 
 SUMMARY_COLUMNS = [
@@ -130,8 +132,11 @@ def ingest(
     progress: Progress | None = None,
     mappings: Iterable[str | Path] = (),
     after_load: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    force: bool = False,
 ) -> list[FileReport]:
     """`mappings`: folders of mapping files whose sources join detection after the built-ins.
+    `force`: a file already in the case is read again and its rows replaced (ir/forget.py),
+    in the transaction that loads the new ones, and journaled.
 
     Raises registry.UnknownSource for a `source` no parser or mapping has.
     `after_load`: work on what was loaded (none when every file was skipped), before the
@@ -143,8 +148,9 @@ def ingest(
     # absolute(), not resolve(): resolving symlinks costs a stat per path component per file.
     case_files = {store.path.absolute(), store.path.absolute().with_name(store.path.name + ".wal")}
     entries = [(p, ignore) for p, ignore in _walk(paths) if p.absolute() not in case_files]
+    known = _known_hashes(store)
     examined = _examine_all(
-        [p for p, ignore in entries if ignore is None], _known_hashes(store), override, available
+        [p for p, ignore in entries if ignore is None], {} if force else known, override, available
     )
     taken: set[str] = set()
     for path, ignore_file in entries:
@@ -159,6 +165,7 @@ def ingest(
         reports.append(report)
         if item:
             taken.add(item.sha256)
+            item.replaces = known[item.sha256][1] if item.sha256 in known else None
             pending.append(item)
     total = sum(item.bytes for item in pending)
     done = 0
@@ -169,6 +176,15 @@ def ingest(
             done += sum(item.bytes for item in batch)
             if progress:
                 progress(done, total)
+        forgetting.keep_unloaded(
+            store.connection,
+            [r.sha256 for r in reports if r.sha256],
+            [
+                (str(Path(r.file).absolute()), r.sha256, r.source, r.error)
+                for r in reports
+                if r.sha256 and r.error
+            ],
+        )
         if pending and after_load is not None:
             after_load(store.connection)
     for item in pending:  # read, but nothing of it could be loaded: the file failed
@@ -179,7 +195,10 @@ def ingest(
 
 
 def _examine_all(
-    paths: list[Path], known: dict[str, str], override: Parser | None, available: Registry
+    paths: list[Path],
+    known: dict[str, tuple[str, int]],
+    override: Parser | None,
+    available: Registry,
 ) -> dict[Path, tuple[FileReport, _Pending | None]]:
     """Hash (and sniff) the files on every core: hashlib lets go of the GIL while it hashes,
     and on a re-ingest of 22,000 files hashing is all the work there is."""
@@ -242,21 +261,21 @@ def _ignore_rules(root: Path) -> list[tuple[Path, Callable[[Path], bool]]]:
     return rules
 
 
-def _known_hashes(store: Store) -> dict[str, str]:
-    """The files already in the case, by SHA-256, with the source each was read as."""
-    rows = store.connection.execute("SELECT sha256, source FROM evidence_files").fetchall()
-    return dict(rows)
+def _known_hashes(store: Store) -> dict[str, tuple[str, int]]:
+    """The files already in the case, by SHA-256: the source each was read as, its file_id."""
+    rows = store.connection.execute("SELECT sha256, source, file_id FROM evidence_files")
+    return {sha256: (source, file_id) for sha256, source, file_id in rows.fetchall()}
 
 
 def _prepare_file(
-    path: Path, known: dict[str, str], override: Parser | None, available: Registry
+    path: Path, known: dict[str, tuple[str, int]], override: Parser | None, available: Registry
 ) -> tuple[FileReport, _Pending | None]:
     name = str(path)
     if not path.is_file():
         return FileReport(name, None, None, error="no such file"), None
     digest, size = sha256_file(path)
     if digest in known:
-        return FileReport(name, digest, known[digest], skipped=True), None
+        return FileReport(name, digest, known[digest][0], skipped=True), None
     try:
         layout, samples = _sample(path)
         parser = override or _detect(samples, available)
@@ -364,6 +383,7 @@ def _run_batch(
     parser = batch[0].parser
     connection.execute("BEGIN TRANSACTION")
     try:
+        _replace_files(connection, batch)
         _register_files(connection, batch)
         _stage(connection, parser, records())
         _load_staged(connection, parser)
@@ -378,6 +398,15 @@ def _run_batch(
         for table in _BATCH_TABLES:
             connection.execute(f"DROP TABLE IF EXISTS {table}")
         connection.unregister("ir_batch_files")
+
+
+def _replace_files(connection: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
+    """--force: take out the rows of the batch's files already in the case (journaled)."""
+    for item in batch:
+        if item.replaces is not None:
+            request = f"ir ingest --force (read as {item.parser.name})"
+            removed = forgetting.remove(connection, item.replaces, forgetting.REINGEST, request)
+            item.report.replaced = f"{removed.summary()} ({removed.source})"
 
 
 def _register_files(connection: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:

@@ -15,8 +15,10 @@ import duckdb
 import pandas as pd
 
 from ir import places
+from ir.credentials import UnknownCredential, normalise_id
 from ir.errors import UsageError
 from ir.times import Time, utc
+from parsers import registry
 
 COLUMNS = [
     "id",
@@ -84,6 +86,7 @@ WHERE relation = 'used'
   AND event_key IN (SELECT event_key FROM events WHERE client_ip IN (SELECT unnest(?::VARCHAR[])))
 ORDER BY 1
 """
+_HOLDS_KIND_SQL = "SELECT 1 FROM credential_refs WHERE kind = ? LIMIT 1"
 
 
 def credentials(
@@ -120,3 +123,26 @@ def used_from(connection: duckdb.DuckDBPyConnection, where: str) -> list[str]:
         return []
     rows = connection.execute(_USED_FROM_SQL, [sorted(set(addresses))]).fetchall()
     return [row[0] for row in rows]
+
+
+def canonical_ids(connection: duckdb.DuckDBPyConnection, ids: list[str]) -> list[str]:
+    """The `kind:value` ids to trace, each once: kinds ir knows, those the sources declare
+    (mappings in $IR_MAPPINGS or the user's folder), and any kind the case holds refs of
+    (a mapping given to `ir ingest --mappings` only), so whatever was ingested can be traced."""
+    return list(dict.fromkeys(_canonical(connection, credential) for credential in ids))
+
+
+def _canonical(connection: duckdb.DuckDBPyConnection, credential: str) -> str:
+    """ir's own kinds first: the mappings are read only for an id none of them names."""
+    try:
+        return normalise_id(credential)
+    except UnknownCredential:
+        known = {kind.name for kind in registry.kinds()}
+    try:
+        return normalise_id(credential, known)
+    except UnknownCredential:
+        kind = credential.strip().partition(":")[0]
+        # Only when the kind is unknown: stops at its first ref, reads the column otherwise.
+        if kind and connection.execute(_HOLDS_KIND_SQL, [kind]).fetchall():
+            return normalise_id(credential, {*known, kind})
+        raise

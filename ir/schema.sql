@@ -1,6 +1,9 @@
 -- The case file. One DuckDB database per incident; every table is append-only
 -- evidence or derived from it. Schema version lives in case_meta; ir/store.py
--- migrates older files forward and refuses newer ones.
+-- migrates older files forward and refuses newer ones. A table with an `event_key` or
+-- a `file_id` column holds rows of those events or evidence files: `ir forget` and
+-- `ir ingest --force` remove them with the file (ir/forget.py finds such tables by
+-- their columns, so a new per-event or per-file table needs nothing more).
 
 CREATE TABLE IF NOT EXISTS case_meta (
     key   VARCHAR PRIMARY KEY,
@@ -114,11 +117,23 @@ CREATE TABLE IF NOT EXISTS rejects (
     reason    VARCHAR NOT NULL
 );
 
+-- Files ingest read but could not load: no source matched, or DuckDB could not read them
+-- (`source` says what they were read as, when a source matched). Kept so `ir stats` and
+-- `ir rejects` name them after the terminal scrolled; a later ingest that loads one (with
+-- --source or --mappings) or cannot again replaces its row, `ir forget` drops it.
+CREATE TABLE IF NOT EXISTS unloaded_files (
+    path    VARCHAR NOT NULL,           -- absolute path when last tried
+    sha256  VARCHAR NOT NULL,           -- one row per content
+    source  VARCHAR,
+    reason  VARCHAR NOT NULL,
+    seen_at TIMESTAMPTZ NOT NULL
+);
+
 -- Playbook and collector steps (contract §6, §8). Never holds a secret.
 CREATE TABLE IF NOT EXISTS journal (
     time         TIMESTAMPTZ NOT NULL,
-    kind         VARCHAR NOT NULL,      -- playbook | collector
-    ref          VARCHAR NOT NULL,      -- plan step id or collector page
+    kind         VARCHAR NOT NULL,      -- playbook | collector | case (ingest --force, forget)
+    ref          VARCHAR NOT NULL,      -- plan step id, collector page, or evidence file path
     request      VARCHAR,               -- the calls made, summarised (never a secret)
     status       VARCHAR NOT NULL,      -- playbook: done | already_done | failed | skipped | verified | not_verified
     detail       VARCHAR,               -- what the provider said (its error, when it failed)

@@ -20,12 +20,13 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 LOCK_TIMEOUT_SECONDS = 60.0
+IN_MEMORY = ":memory:"
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
     r"Corrupt database file|not a valid DuckDB database|Could not read enough bytes"
-    r"|checksum|replaying WAL|WAL file",
+    r"|checksum|replaying WAL|WAL file|in-memory database in read-only mode",
     re.IGNORECASE,
 )
 
@@ -106,6 +107,12 @@ CREATE TABLE IF NOT EXISTS event_resources (
 );
 CREATE INDEX IF NOT EXISTS event_resources_event_key ON event_resources (event_key);
 """
+UNLOADED_FILES = """
+CREATE TABLE IF NOT EXISTS unloaded_files (
+    path VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, source VARCHAR,
+    reason VARCHAR NOT NULL, seen_at TIMESTAMPTZ NOT NULL
+);
+"""
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
     Migration(3, "a stable content hash (SHA-256)", STABLE_CONTENT_HASH),
@@ -121,6 +128,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(6, "events per source, tenant, file and hour (coverage)", EVENT_HOURS),
     Migration(7, "resources events acted on, scopes credentials carried (impact)", RESOURCES),
+    Migration(8, "files ingest could not load, kept in the case", UNLOADED_FILES),
 )
 
 
@@ -235,6 +243,7 @@ def _prepare(store: Store) -> bool:
     read-only case needs migrating first."""
     connection = store.connection
     try:
+        _check_file_backed(store)
         connection.execute("SET TimeZone = 'UTC'")
         # A join's small side becomes an IN filter on the other side's scan, which an
         # index answers: up to 10,000 keys (DuckDB's default, 50, sent a trace of a
@@ -255,6 +264,22 @@ def _prepare(store: Store) -> bool:
             return True
         _migrate(store, version)
     return False
+
+
+def _check_file_backed(store: Store) -> None:
+    """DuckDB opens an existing JSON, CSV or Parquet file as an in-memory database that reads
+    it as data: a case there would be written nowhere. Refuse it as not a case file (an
+    in-memory case asked for by name, `:memory:`, is what it says)."""
+    if str(store.path) == IN_MEMORY:
+        return
+    row = store.connection.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise CaseError(
+            f"{store.path}: not a DuckDB database (a data file DuckDB would only read); give"
+            " the case file, or a new path for one"
+        )
 
 
 def _create(store: Store) -> None:

@@ -56,6 +56,7 @@ COLUMNS = [
     "error",
     "after_revocation",
     "after_ancestor_revocation",
+    "after_expiry",
     "new_place",
     "evidence",
     "evidence_sha256",
@@ -77,10 +78,12 @@ _MESSAGE_FIELDS = [
     "error",
     "after_revocation",
     "after_ancestor_revocation",
+    "after_expiry",
 ]
 
 # Every event with its credential refs (none for events that name no credential);
-# `after_revocation`: a use while the credential's last successful state change was a revocation.
+# `after_revocation`: a use while the credential's last successful state change was a revocation;
+# `after_expiry`: a use after the expiry its last successful issuance logged.
 _CASE_SQL = """
 WITH window_events AS (
     SELECT * FROM events
@@ -88,7 +91,7 @@ WITH window_events AS (
       AND (?::TIMESTAMPTZ IS NULL OR time < ?::TIMESTAMPTZ)
 ),
 changes AS (
-    SELECT c.credential, e.time, c.relation AS state
+    SELECT c.credential, e.time, c.relation AS state, c.expires_at
     FROM credential_refs c JOIN events e USING (event_key)
     WHERE c.relation IN ('issued', 'revoked') AND e.outcome = 'success'
 ),
@@ -99,7 +102,9 @@ refs AS (
 SELECT r.time, r.source, r.source_event_id, r.action, r.actor, r.client_ip, r.user_agent,
        r.credential, r.relation, r.outcome, f.path || '#' || r.record_no AS evidence,
        coalesce(r.relation = 'used' AND s.state = 'revoked', false) AS after_revocation,
-       NULL::BOOLEAN AS after_ancestor_revocation, r.error, r.tenant, r.country, r.asn, r.via,
+       NULL::BOOLEAN AS after_ancestor_revocation,
+       coalesce(r.relation = 'used' AND s.state = 'issued' AND r.time > s.expires_at, false)
+           AS after_expiry, r.error, r.tenant, r.country, r.asn, r.via,
        f.sha256 AS evidence_sha256, r.principal
 FROM refs r
 ASOF LEFT JOIN changes s ON r.credential = s.credential AND r.time > s.time
@@ -193,7 +198,7 @@ def _rows(refs: pd.DataFrame, principals: Mapping[str, Any]) -> pd.DataFrame:
     by_event = [refs[k] for k in _EVENT_KEY]
     user_wide = refs["via"].fillna("").str.endswith("(user-wide)") & (refs["relation"] == "revoked")
     rows["user_wide"] = user_wide.groupby(by_event).any().reindex(rows.index)
-    for flag in ("after_revocation", "after_ancestor_revocation"):
+    for flag in ("after_revocation", "after_ancestor_revocation", "after_expiry"):
         if refs[flag].notna().any():  # a case timeline has no lineage: its ancestor flag stays null
             flags = refs[flag].fillna(False).astype(bool)
             rows[flag] = flags.groupby(by_event).any().reindex(rows.index)
@@ -240,6 +245,8 @@ def _outcome_words(row: Mapping[str, Any]) -> str:
         tail += " — used after its revocation"
     elif _flag(row["after_ancestor_revocation"]):
         tail += " — used after the credential it derives from was revoked"
+    if _flag(row["after_expiry"]):
+        tail += " — used after it expired"
     return tail
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ir.cli import app
+import ir
+from ir.cli import app, playbook
 from ir.synth import generate
 from tests import vendor_records as v
 
@@ -41,6 +42,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert CliRunner().invoke(app, ["ingest", str(logs), "--case", str(case)]).exit_code == 0
     text = folder / "notes.txt"
     text.write_text("not a case\n")
+    data = folder / "export.json"  # DuckDB would open it as an in-memory database reading it
+    data.write_text('[{"a": 1}]')
     (folder / "full").mkdir()
     (folder / "full" / "x").write_text("x")
     return {
@@ -49,6 +52,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "missing": folder / "missing.duckdb",
         "folder": folder / "full",
         "text": text,
+        "data": data,
         "under_file": text / "sub" / "out.txt",
         "proc": Path("/proc/ir-cannot-write-here/out"),
         "evidence": logs / "ct.json",
@@ -71,15 +75,27 @@ def bad_invocations(w: dict[str, Path]) -> list[tuple[list[str], int, str]]:
         ["verify-evidence"],
         ["show", "aws_cloudtrail:e1"],
         ["export", "--parquet", str(w["folder"].parent / "new-export")],
+        ["playbook", "status"],
+        ["playbook", "verify"],
     ]
     runs: list[tuple[list[str], int, str]] = []
     for command in read_commands:
         runs.append(([*command, "--case", str(w["missing"])], 1, "no such case file"))
         runs.append(([*command, "--case", str(w["folder"])], 1, "cannot open the case file"))
         runs.append(([*command, "--case", str(w["text"])], 1, "not a DuckDB database"))
-    for command in (["ingest", str(w["logs"])], ["sources"], ["kinds"]):
+    for command in read_commands:
+        runs.append(([*command, "--case", str(w["data"])], 1, "not a DuckDB database"))
+    writers = (
+        ["ingest", str(w["logs"])],
+        ["forget", str(w["evidence"])],
+        ["playbook", "plan", ROOT],
+    )
+    for command in (*writers, ["sources"], ["kinds"]):
         runs.append(([*command, "--case", str(w["folder"])], 1, "cannot open the case file"))
         runs.append(([*command, "--case", str(w["text"])], 1, "not a DuckDB database"))
+        runs.append(([*command, "--case", str(w["data"])], 1, "not a DuckDB database"))
+    runs.append((["forget", str(w["evidence"]), "--case", str(w["missing"])], 1, "no such case"))
+    runs.append((["playbook", "plan", ROOT, "--case", str(w["missing"])], 1, "no such case"))
     runs += [
         (["ingest", str(w["logs"]), "--case", str(w["under_file"])], 1, "cannot open"),
         (["ingest", str(w["folder"].parent / "nothing-here"), *case], 1, "no such file"),
@@ -112,6 +128,12 @@ def bad_invocations(w: dict[str, Path]) -> list[tuple[list[str], int, str]]:
         (["credentials", "--since", "2026-13-45", *case], 2, "not a time"),
         (["trace", "--ip", "not-an-ip", *case], 2, "not an IP address"),
         (["trace", "--actor", "nobody-at-all", *case], 3, "no credential"),
+        (["forget", str(w["folder"] / "never-ingested.json"), *case], 3, "no evidence file"),
+        (["playbook", "plan", ROOT, *case, "--out", str(w["proc"])], 1, "No such file"),
+        (["playbook", "run", str(w["folder"] / "no-plan.json"), *case], 2, "cannot read the plan"),
+        (["playbook", "run", str(w["folder"]), *case], 2, "cannot read the plan"),
+        (["playbook", "run", str(w["text"]), *case], 2, "not a JSON plan"),
+        (["playbook", "verify", str(w["text"]), *case], 2, "not a JSON plan"),
     ]
     return runs
 
@@ -121,7 +143,7 @@ def test_every_command_with_bad_paths_says_one_line(world: dict[str, Path]) -> N
     commands = set()
     for arguments, status, says in bad_invocations(world):
         result = runner.invoke(app, arguments)
-        commands.add(arguments[0])
+        commands.add(" ".join(arguments[:2]) if arguments[0] == "playbook" else arguments[0])
         shown = " ".join(arguments)
         assert result.exception is None or isinstance(result.exception, SystemExit), (
             shown,
@@ -137,7 +159,11 @@ def test_every_command_with_bad_paths_says_one_line(world: dict[str, Path]) -> N
         for c in app.registered_commands
         if c.name is None and c.callback
     }
-    assert every - {"show-record"} <= commands | {"show"}, every - commands
+    every |= {
+        f"playbook {c.name or (c.callback.__name__ if c.callback else '')}"
+        for c in playbook.app.registered_commands
+    }
+    assert every - {"show-record", "playbook"} <= commands | {"show"}, every - commands
 
 
 def test_trace_json_with_no_match_is_an_empty_document(world: dict[str, Path]) -> None:
@@ -208,3 +234,25 @@ def test_ctrl_c_during_ingest_exits_130_and_a_rerun_completes(tmp_path: Path) ->
 
 def _env() -> dict[str, str]:
     return {**os.environ, "COLUMNS": "200"}
+
+
+def test_a_reader_that_closes_the_pipe_early_gets_no_error(world: dict[str, Path]) -> None:
+    """`ir … | head`: the reader had enough; ir ends without a line or a traceback."""
+    query = "SELECT range AS n FROM range(1000000)"
+    command = [str(IR), "sql", query, "-f", "csv", "--case", str(world["case"])]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()
+    process.stdout.close()
+    process.wait(timeout=60)
+    assert process.stderr.read().decode() == ""
+
+
+def test_a_data_file_given_as_the_case_is_refused_not_read_in_memory(tmp_path: Path) -> None:
+    """DuckDB would open an existing JSON/CSV file as an in-memory database that reads it:
+    an ingest there would write nowhere. The case refuses it and leaves it as it was."""
+    data = tmp_path / "export.csv"
+    data.write_text("a,b\n1,2\n")
+    with pytest.raises(ir.store.CaseError, match="not a DuckDB database"):
+        ir.open_case(data)
+    assert data.read_text() == "a,b\n1,2\n"

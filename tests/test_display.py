@@ -92,10 +92,15 @@ def test_case_html_is_escaped_and_counts(case: ir.Case) -> None:
             "credentials",
             "rejected",
             "files_cut_short",
+            "files_not_loaded",
             "first_event",
             "last_event",
         ],
-        ["aws_cloudtrail", "1", "4", "2", "0", "0", "2026-09-01T10:00:00Z", "2026-09-03T12:00:00Z"],
+        [
+            "aws_cloudtrail",
+            *("1", "4", "2", "0", "0", "0"),
+            *("2026-09-01T10:00:00Z", "2026-09-03T12:00:00Z"),
+        ],
     ]
 
 

@@ -8,6 +8,8 @@ Of the vendors' real samples only CloudTrail logs an expiry
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from importlib.resources import files
 from pathlib import Path
@@ -145,3 +147,25 @@ def test_an_unreadable_expiry_is_no_expiry(tmp_path: Path, expiration: str) -> N
     trace = traced(tmp_path, session_expiring(expiration))
     session = trace.credentials.set_index("id").loc[f"aws_access_key:{SESSION}"]
     assert pd.isna(session["expires_at"]) and bool(session["expired"]) is False
+
+
+def test_timeline_rows_say_a_use_after_expiry(tmp_path: Path) -> None:
+    """Trace and whole-case timelines flag the late use in `after_expiry` and in words."""
+    late = v.cloudtrail("s2", "2026-09-03T12:00:00Z", "GetObject", SESSION)
+    trace = traced(tmp_path, session_expiring("Sep 3, 2026 11:00:00 AM", late))
+    with ir.open_case(tmp_path / "case.duckdb", read_only=True) as case:
+        whole = case.timeline()
+    for rows in (trace.timeline(), whole):
+        flags = rows.set_index("source_event_id")["after_expiry"].astype(bool).to_dict()
+        assert flags == {"u1": False, "i1": False, "s1": False, "s2": True}
+        message = rows.set_index("source_event_id")["message"]
+        assert message["s2"].endswith(" — used after it expired")
+        assert "expired" not in message["s1"]
+    out = tmp_path / "timeline.csv"
+    case_path = str(tmp_path / "case.duckdb")
+    result = CliRunner().invoke(
+        app, ["timeline", "--root", KEY, "--case", case_path, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows_written = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["after_expiry"] for r in rows_written] == ["False", "False", "False", "True"]

@@ -22,7 +22,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("parsers", ("parsers",)),
     (
         "ingest",
-        ("ir.formats", "ir.ingest", "ir.evidence", "ir.export", "ir.synth", "ir.collectors"),
+        (
+            "ir.formats",
+            "ir.forget",
+            "ir.ingest",
+            "ir.evidence",
+            "ir.export",
+            "ir.synth",
+            "ir.collectors",
+        ),
     ),
     (
         "analysis",

@@ -5,6 +5,7 @@ address or network — listed (`ir credentials`, `case.credentials()`) and trace
 from __future__ import annotations
 
 import json
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import ir
-from ir.cli import app
+from ir.cli import app, playbook
 from tests import vendor_records as v
 
 CI_KEY = "AKIACIDEPLOYER000001"
@@ -125,18 +126,57 @@ def test_trace_ip_traces_what_was_used_from_an_address_or_network(case: str) -> 
     assert status == 2 and "not an IP address or network" in err
 
 
+def test_timeline_takes_the_same_pivots(case: str, tmp_path: Path) -> None:
+    """`ir timeline --ip` / `--actor`: the rows of the same union the trace follows."""
+    out = tmp_path / "attacker.jsonl"
+    status, _, _ = invoke(
+        "timeline", "--ip", "203.0.113.0/24", "-f", "jsonl", "--out", str(out), "--case", case
+    )
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert status == 0 and [r["source_event_id"] for r in rows] == ["c1", "c2", "s1", "a1"]
+    assert rows[2]["credential"] == f"aws_access_key:{SESSION}"
+    status, text, _ = invoke("timeline", "--actor", "alice", "-f", "csv", "--case", case)
+    assert status == 0 and [line.split(",")[5] for line in text.splitlines()[1:]] == ["a1"]
+    status, report_text, _ = invoke(
+        "timeline", "--actor", "ci-deployer", "-f", "md", "--case", case
+    )
+    assert status == 0 and f"aws\\_access\\_key:{SESSION}" in report_text
+    status, _, err = invoke("timeline", "--actor", "mallory", "--case", case)
+    assert status == 3 and "mallory" in err
+    status, _, err = invoke("timeline", "-f", "md", "--case", case)
+    assert status == 2 and "--actor or --ip" in err
+
+
 def test_version_and_short_help_everywhere() -> None:
+    """Every command and playbook subcommand: -h, no <bool> noise, the exit statuses."""
     status, out, _ = invoke("--version")
     assert (status, out) == (0, f"ir {metadata.version('ir')}\n")
-    commands = sorted(
-        c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
-    )
-    assert "credentials" in commands
-    for command in [*commands, ""]:
-        arguments = [command, "-h"] if command else ["-h"]
-        status, out, _ = invoke(*[a.replace("show_record", "show") for a in arguments])
+    commands = [
+        [(c.name or (c.callback.__name__ if c.callback else "")).replace("show_record", "show")]
+        for c in app.registered_commands
+    ]
+    commands += [
+        ["playbook", c.name or (c.callback.__name__ if c.callback else "")]
+        for c in playbook.app.registered_commands
+    ]
+    assert ["credentials"] in commands and ["forget"] in commands
+    assert ["playbook", "verify"] in commands
+    for command in [*commands, []]:
+        status, out, _ = invoke(*command, "-h")
         text = " ".join(out.split())
         assert status == 0, command
         assert "<bool>" not in out, command
         if command:
             assert "Exit status: 0 done; 1 error" in text and "3 nothing found" in text, command
+
+
+def test_the_readme_cites_only_the_repo() -> None:
+    """Users read the README without the design folder: no section of a contract or design
+    file outside the repository is cited, and every repo path it names exists."""
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    for outside in ("contract §", "contract.md", "revocation-apis", "architecture.md", "../"):
+        assert outside not in readme, outside
+    named = set(re.findall(r"`((?:ir|parsers|tests|notebooks|sample_logs)/[\w./-]+)`", readme))
+    assert "ir/schema.sql" in named
+    assert sorted(p for p in named if not (root / p.rstrip("/")).exists()) == []

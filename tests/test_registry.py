@@ -153,3 +153,38 @@ def test_ir_kinds_lists_a_mapped_kind_with_its_count(tmp_path: Path) -> None:
         "credentials": 1,
         "references": 1,
     }
+
+
+@pytest.mark.parametrize("declared_at_trace", [True, False])
+def test_a_mapped_kind_is_traced_by_id(tmp_path: Path, declared_at_trace: bool) -> None:
+    """`ir trace acme_session:s-1` traces a kind a mapping declares: known from the user's
+    mappings at trace time, or only from the refs a `--mappings` ingest put in the case
+    (its other values included); a kind neither knows is refused."""
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "acme.toml").write_text(ACME_KIND)
+    logs = tmp_path / "acme.ndjson"
+    records = [
+        {"activityId": "a-1", "at": "2026-01-01T00:00:00Z", "session": "s-1"},
+        {"activityId": "a-2", "at": "2026-01-01T01:00:00Z", "session": "s-1"},
+    ]
+    logs.write_text("".join(json.dumps(record) + "\n" for record in records))
+    case = str(tmp_path / "case.duckdb")
+    runner = CliRunner()
+    ingested = runner.invoke(
+        app, ["ingest", str(logs), "--mappings", str(mappings), "--case", case]
+    )
+    assert ingested.exit_code == 0, ingested.output
+    env = {"IR_MAPPINGS": str(mappings) if declared_at_trace else ""}
+    traced = runner.invoke(
+        app, ["trace", "acme_session:s-1", "--case", case, "-f", "json"], env=env
+    )
+    assert traced.exit_code == 0, traced.output
+    document = json.loads(traced.stdout)
+    assert document["root"] == "acme_session:s-1"
+    times = [e["time"] for e in document["events"]]
+    assert times == ["2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"]
+    unknown = runner.invoke(app, ["trace", "acme_session:s-2", "--case", case], env=env)
+    assert unknown.exit_code == 3 and "no event" in unknown.stderr
+    never = runner.invoke(app, ["trace", "acme_token:t-1", "--case", case], env=env)
+    assert never.exit_code == 2 and "kind 'acme_token' is unknown" in never.stderr

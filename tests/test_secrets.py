@@ -52,8 +52,29 @@ JWT = ".".join(
 AWS_KEY_ID = "AKIASECRETSTEST00001"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzExAmPlEkY"
 AWS_FILE = f"[default]\naws_access_key_id = {AWS_KEY_ID}\naws_secret_access_key = {AWS_SECRET}\n"
+GCP_KEY_ID = "8f2c4e6a1b3d5f7091a2b3c4d5e6f7a8b9c0d1e2"  # in the gcp_audit fixture's logs
+GCP_PRIVATE_KEY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDsEcReTkEyNoTrEaL0123"
+GCP_KEY = json.dumps(
+    {
+        "type": "service_account",
+        "project_id": "prod-123",
+        "private_key_id": GCP_KEY_ID,
+        "private_key": f"-----BEGIN PRIVATE KEY-----\n{GCP_PRIVATE_KEY}\n-----END PRIVATE KEY-----\n",
+        "client_email": "deploy@prod-123.iam.gserviceaccount.com",
+        "client_id": "104958372615203948571",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    },
+    indent=2,
+)
+GCP_KEY_B64 = base64.b64encode(GCP_KEY.encode()).decode()
 # name -> (what the token file holds, the secret parts that must never be written)
-TOKENS = {"pat": (PAT, [PAT]), "jwt": (JWT, [JWT]), "aws": (AWS_FILE, [AWS_SECRET])}
+TOKENS = {
+    "pat": (PAT, [PAT]),
+    "jwt": (JWT, [JWT]),
+    "aws": (AWS_FILE, [AWS_SECRET]),
+    "gcp": (GCP_KEY, [GCP_PRIVATE_KEY]),
+    "gcp_b64": (GCP_KEY_B64, [GCP_KEY_B64, GCP_PRIVATE_KEY]),
+}
 NOTEBOOK = """
 import sys, ir
 token = open(sys.argv[2]).read()
@@ -65,7 +86,8 @@ with ir.open_case(sys.argv[1], read_only=True) as case:
 
 
 def logs(folder: Path) -> Path:
-    """A GitHub event with the PAT's hash, an Entra sign-in of the JWT, an AWS call."""
+    """A GitHub event with the PAT's hash, an Entra sign-in of the JWT, an AWS call, and
+    a GCP service-account key's life (created, used, disabled)."""
     hashed = base64.b64encode(hashlib.sha256(PAT.encode()).digest()).decode()
     v.write_ndjson(folder / "github.ndjson", [v.github("g1", 1788000000000, "git.clone", hashed)])
     sign_in = json.loads((FIXTURES / "entra_signin" / "graph-page.json").read_text())["value"][0]
@@ -74,6 +96,8 @@ def logs(folder: Path) -> Path:
     v.write_cloudtrail(
         folder / "ct.json", [v.cloudtrail("c1", "2026-09-01T00:00:00Z", "ListBuckets", AWS_KEY_ID)]
     )
+    gcp = (FIXTURES / "gcp_audit" / "key-lifecycle.ndjson").read_text()
+    (folder / "gcp.ndjson").write_text(gcp)
     return folder
 
 
@@ -222,5 +246,60 @@ def test_each_token_is_traced_by_the_identifiers_its_logs_carry(
         "pat": "github_token:",
         "jwt": f"entra_uti:{UTI}",
         "aws": f"aws_access_key:{AWS_KEY_ID}",
+        "gcp": f"gcp_sa_key:{GCP_KEY_ID}",
+        "gcp_b64": f"gcp_sa_key:{GCP_KEY_ID}",
     }
     assert json.loads(runs.outputs[-2])["root"].startswith(roots[name])
+
+
+# Secrets whose vendors log nothing derived from them -> what the refusal must point to.
+UNLOGGED = {
+    "slack": ("xoxb-2615165431-2615165433-" + "Qz8vRk2LmN4pXw7TbY1sJd9F", "slack_app_install"),
+    "slack_user": (
+        "xoxp-2615165431-2615165433-2615165435-" + "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+        "--actor",
+    ),
+    "okta": ("00" + "QCjAl4MlV-WPXM8bT3vR7kL2pZ9sN1qY6wE0uHdF", "okta_api_token:00T"),
+    "okta_header": (
+        "SSWS 00" + "b7Xk2mQ9rT4vL8pN3sW6yZ1cF5hJ0dG-aE_uRiOo",
+        "GET /api/v1/api-tokens",
+    ),
+    "salesforce": (
+        "00D5g000004ABCD!AQ8AQJ3x7Lk2Mn9Pq4Rs6Tu8Vw0Xy1Za3Bc5De7Fg9Hi2Jk4Lm6No8Pq.0Rs2Tu4Vw",
+        "salesforce_session",
+    ),
+}
+
+
+def test_a_secret_its_vendor_never_logs_is_refused_with_what_to_trace_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack, Okta API and Salesforce session secrets: recognised, never reduced to a guess,
+    the responder told what to trace instead (exit 2), and never written anywhere."""
+    runs = Runs(tmp_path, monkeypatch)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    case = str(runs.work / "case.duckdb")
+    assert runs("ingest", str(logs(tmp_path / "logs")), "--case", case) == 0
+    for name, (secret, pointer) in UNLOGGED.items():
+        token_file = secrets / name
+        token_file.write_text(secret + "\n")
+        seen = len(runs.outputs)
+        statuses = [
+            runs("trace", "--token-file", str(token_file), "--case", case, "-f", "json"),
+            runs("trace", "--token-file", "-", "--case", case, stdin=secret),
+            runs("timeline", "--token-file", str(token_file), "--case", case, "-f", "md"),
+            runs("playbook", "plan", "--token-file", str(token_file), "--case", case),
+            runs.process(IR, "trace", "--token-file", "-", "--case", case, stdin=secret),
+        ]
+        assert statuses == [2] * 5, (name, runs.outputs[seen:])
+        said = [" ".join(text.split()) for text in runs.outputs[seen:] if text]
+        assert len(said) == 5 and all("(not shown here)" in text for text in said), said
+        assert all(pointer in text for text in said), (name, said)
+    files = written(tmp_path, skip=secrets)
+    columns = case_text(Path(case))
+    for secret, _ in UNLOGGED.values():
+        for piece in pieces(secret.removeprefix("SSWS ")):
+            assert [path for path, data in files if piece.encode() in data] == [], piece
+            assert [text for text in runs.outputs if piece in text] == [], piece
+            assert [c for c, text in columns.items() if piece in text] == [], piece

@@ -221,7 +221,7 @@ def test_cli_timeline(tmp_path: Path) -> None:
     assert whole.exit_code == 0 and whole.stdout == ""
     assert len(out.read_text().splitlines()) == len(HOSTILE_AGENTS)
     report = runner.invoke(app, [*base, "--format", "md"])
-    assert report.exit_code == 2 and "--root or --token-file" in report.output
+    assert report.exit_code == 2 and "--root, --token-file" in report.output
     missing = runner.invoke(app, [*base, "--root", "aws_access_key:AKIAAAAAAAAAAAAAAAAA"])
     assert missing.exit_code == 3
     bad = runner.invoke(app, [*base, "--since", "soon"])

@@ -37,13 +37,15 @@ EXIT_STATUS = (
 # What an interrupted command leaves behind, where that needs saying.
 AFTER_INTERRUPT = {
     "ingest": "the case holds the batches finished so far, re-run to complete",
+    "forget": "nothing was forgotten (all or nothing), re-run to forget",
 }
 
 
 class Commands(TyperGroup):
     """Every failure ends the command with one line on stderr and its exit status, never
     a traceback: the library's typed errors (their own status), files the system refuses
-    (OSError), DuckDB errors (a damaged case file named as such), and Ctrl-C (130)."""
+    (OSError), DuckDB errors (a damaged case file named as such), and Ctrl-C (130); a
+    reader that closed stdout early (`| head`) ends it quietly."""
 
     case: Path | None = None  # the case the running command opened (see `opened`)
 
@@ -71,6 +73,8 @@ class Commands(TyperGroup):
             if str(error) != "Query interrupted":
                 raise
             raise _interrupted(ctx.invoked_subcommand) from None
+        except BrokenPipeError:
+            raise  # the reader closed stdout (`| head`): click ends quietly (status 1)
         except OSError as error:
             raise fail(_os_message(error)) from None
         except duckdb.Error as error:

@@ -61,11 +61,11 @@ def kinds(
     resources: Annotated[
         bool,
         typer.Option(
-            "--resources", help="The resource types each source emits (contract §9) instead."
+            "--resources", help="The resource types each source emits instead."
         ),
     ] = False,
 ) -> None:
-    """Credential kinds ir knows (contract §1), with how many of each the case holds;
+    """Credential kinds ir knows (kind:value ids), with how many of each the case holds;
     with --resources, the resource types each source emits."""
     check_format(fmt)
     with existing(case) as opened_case:

@@ -1,4 +1,4 @@
-"""Evidence in and out: `ingest`, `verify-evidence`, `show`, `export`."""
+"""Evidence in and out: `ingest`, `forget`, `verify-evidence`, `show`, `export`."""
 
 from __future__ import annotations
 
@@ -48,12 +48,23 @@ def ingest(
         bool,
         typer.Option("--verbose", "-v", help="table: every file, not only those with problems."),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Read files already in the case again (e.g. with another --source) and"
+            " replace their events, references and rejects; journaled.",
+        ),
+    ] = False,
 ) -> None:
-    """Load audit-log files into the case. Re-ingesting a file adds nothing.
+    """Load audit-log files into the case. Re-ingesting a file adds nothing (--force
+    re-reads it and replaces what it loaded).
 
     The table sums up each source and lists only the files with problems (every file
-    with --verbose; json and csv list every file).
+    with --verbose; json and csv list every file). A file no source matched stays named
+    in the case (`ir stats`, `ir rejects`) until an ingest loads it.
     Example: ir ingest ./cloudtrail/ okta-export.json --case incident.duckdb
+    Example: ir ingest --force --source okta okta-export.json
     """
     check_format(fmt)
     try:
@@ -71,6 +82,7 @@ def ingest(
             source=source,
             mappings=mappings or [],
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            force=force,
         )
     for report in reports:
         if report.error:
@@ -85,8 +97,54 @@ def ingest(
         problems = with_problems(reports)
         if problems:
             show(_ingest_frame(problems), fmt, f"{len(problems)} files with problems")
+        again = [r for r in reports if r.replaced and not (r.error or r.rejected)]
+        if again:
+            show(_ingest_frame(again), fmt, f"{len(again)} files read again (--force)")
     if any(r.error for r in reports):
         raise typer.Exit(1)
+
+
+@app.command()
+def forget(
+    files: Annotated[
+        list[str],
+        typer.Argument(help="Evidence files: as ingested (path or folder), or their SHA-256."),
+    ],
+    case: CasePath = DEFAULT_CASE,
+    fmt: Format = "table",
+) -> None:
+    """Take evidence files back out of the case with every event, reference and reject they
+    brought; journaled. A file forgotten before is said to be, and is no error.
+
+    Example: ir forget okta-export.json
+    """
+    check_format(fmt)
+    if not case.exists():  # opening would create it: there is nothing to forget
+        raise fail(f"{case}: no such case file")
+    with opened(case) as opened_case:
+        removed = opened_case.forget(*files)
+    frame = pd.DataFrame(
+        [
+            {
+                "file": r.path,
+                "source": r.source,
+                "removed": r.summary() if r.already is None else f"already forgotten {r.already}",
+                **{table: r.rows.get(table, 0) for table in FORGOTTEN_COLUMNS},
+            }
+            for r in removed
+        ],
+        columns=["file", "source", "removed", *FORGOTTEN_COLUMNS],
+    )
+    show(frame if fmt != "table" else frame[["file", "source", "removed"]], fmt, "forgotten")
+    for later in dict.fromkeys(path for r in removed for path in r.redelivered_by):
+        stderr.print(
+            f"{escape(render.printable(later))}: counted duplicates at ingest, perhaps of the"
+            " forgotten events; `ir ingest --force` it to load its copies of them",
+            soft_wrap=True,
+        )
+
+
+FORGOTTEN_COLUMNS = ["events", "credential_refs", "event_resources", "event_hours", "rejects"]
 
 
 def _ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
@@ -94,7 +152,16 @@ def _ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
     rows = [
         {
             **{c: getattr(r, c) for c in columns},
-            "note": r.error or r.note or ("already in the case" if r.skipped else ""),
+            "note": "; ".join(
+                text
+                for text in (
+                    r.error,
+                    r.note,
+                    r.replaced and f"replaced {r.replaced}",
+                    "already in the case" if r.skipped else None,
+                )
+                if text
+            ),
         }
         for r in reports
     ]

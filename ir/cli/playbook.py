@@ -20,6 +20,7 @@ from ir import render
 from ir.cli.common import (
     DEFAULT_CASE,
     CasePath,
+    Commands,
     Format,
     LeakedAt,
     TokenFile,
@@ -39,6 +40,7 @@ from ir.playbooks.connectors.base import PlanChoices, Secrets
 app = typer.Typer(
     help="Contain a traced leak: plan the revocations, dry-run, execute, verify.",
     no_args_is_help=True,
+    cls=Commands,  # the same help (exit statuses, plain flags) and error handling
 )
 PlanFile = Annotated[Path, typer.Argument(help="A plan written by `ir playbook plan`.")]
 RunTokenFile = Annotated[

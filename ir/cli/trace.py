@@ -32,6 +32,16 @@ from ir.cli.common import (
 )
 from ir.errors import NotFound
 
+Actor = Annotated[
+    str | None,
+    typer.Option(
+        "--actor", help="Also every credential this user held (as logged, or an ARN's last part)."
+    ),
+]
+Ip = Annotated[
+    str | None,
+    typer.Option("--ip", help="Also every credential used from this address or CIDR."),
+]
 # The table shows the top of each part (json and csv hold everything).
 TOP_CREDENTIALS = 25  # children under one parent in the lineage tree
 TOP_PLACES = 20
@@ -81,17 +91,8 @@ def trace(
         typer.Argument(help="Credential ids, kind:value (a bare AKIA/ASIA key id works)."),
     ] = None,
     token_file: TokenFile = None,
-    actor: Annotated[
-        str | None,
-        typer.Option(
-            "--actor",
-            help="Also every credential this user held (as logged, or an ARN's last part).",
-        ),
-    ] = None,
-    ip: Annotated[
-        str | None,
-        typer.Option("--ip", help="Also every credential used from this address or CIDR."),
-    ] = None,
+    actor: Actor = None,
+    ip: Ip = None,
     leaked_at: LeakedAt = None,
     case: CasePath = DEFAULT_CASE,
     fmt: Format = "table",
@@ -218,6 +219,8 @@ def timeline(
         typer.Option("--root", help="Trace this credential id (repeatable); default: whole case."),
     ] = None,
     token_file: TokenFile = None,
+    actor: Actor = None,
+    ip: Ip = None,
     leaked_at: LeakedAt = None,
     since: Annotated[
         str | None, typer.Option("--since", help="csv/jsonl: events at or after this time.")
@@ -239,19 +242,22 @@ def timeline(
     """Timesketch-ready timeline (csv, jsonl) or the breach report (md, html) of a trace.
 
     Example: ir timeline --token-file leaked_token.txt --format html --out report.html
+    Example: ir timeline --ip 203.0.113.0/24 --format jsonl --out attacker.jsonl
     Example: ir timeline --since 2026-09-04 --until 2026-09-05 --format jsonl --out case.jsonl
     """
     check_format(fmt, (*timelines.FORMATS, *reports.FORMATS))
-    traced_ = bool(root) or token_file is not None
+    traced_ = bool(root) or token_file is not None or actor is not None or ip is not None
     if fmt in reports.FORMATS and not traced_:
         raise fail(
-            f"--format {fmt} is the breach report of a trace: give --root or --token-file", 2
+            f"--format {fmt} is the breach report of a trace: give --root, --token-file,"
+            " --actor or --ip",
+            2,
         )
     with opened(case, read_only=True) as opened_case:
         if not traced_:
             output = timelines.text(opened_case.timeline(since, until), fmt, raw=raw)
         else:
-            result = traced(opened_case, root, token_file, leaked_at)
+            result = traced(opened_case, root, token_file, leaked_at, actor=actor, ip=ip)
             output = (
                 reports.render_text(result, fmt, result.containment, result.impact())
                 if fmt in reports.FORMATS
