@@ -20,7 +20,7 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 LOCK_TIMEOUT_SECONDS = 60.0
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
 DAMAGE = re.compile(
@@ -95,6 +95,13 @@ ALTER TABLE journal ADD COLUMN IF NOT EXISTS credentials VARCHAR[];
 ALTER TABLE journal ADD COLUMN IF NOT EXISTS http_status INTEGER;
 ALTER TABLE journal ADD COLUMN IF NOT EXISTS step VARCHAR;
 """
+# `ir collect` writes each page or object it fetched as a file and ingests it: the file's
+# row says which request fetched it (URL without secrets), when and with what status.
+COLLECTED_FILES = """
+ALTER TABLE evidence_files ADD COLUMN IF NOT EXISTS request VARCHAR;
+ALTER TABLE evidence_files ADD COLUMN IF NOT EXISTS fetched_at TIMESTAMPTZ;
+ALTER TABLE evidence_files ADD COLUMN IF NOT EXISTS http_status INTEGER;
+"""
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
     Migration(3, "a stable content hash (SHA-256)", STABLE_CONTENT_HASH),
@@ -109,6 +116,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE credential_refs ADD COLUMN IF NOT EXISTS expires_at TIMESTAMPTZ",
     ),
     Migration(6, "events per source, tenant, file and hour (coverage)", EVENT_HOURS),
+    Migration(7, "collected evidence: the request that fetched a file", COLLECTED_FILES),
 )
 
 

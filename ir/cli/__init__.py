@@ -8,8 +8,18 @@ practice.
 # isort: skip_file
 
 from ir.cli.common import app
-from ir.cli import evidence, contents, coverage, trace, hunt, playbook, synth
+from ir.cli import evidence, collect, contents, coverage, trace, hunt, playbook, synth
 
 app.add_typer(playbook.app, name="playbook")
 
-__all__ = ["app", "contents", "coverage", "evidence", "hunt", "playbook", "synth", "trace"]
+__all__ = [
+    "app",
+    "collect",
+    "contents",
+    "coverage",
+    "evidence",
+    "hunt",
+    "playbook",
+    "synth",
+    "trace",
+]

@@ -79,17 +79,17 @@ def ingest(
     if fmt == "json":
         sys.stdout.write(render.to_json([r.to_json() for r in reports]) + "\n")
     elif fmt == "csv" or verbose:
-        show(_ingest_frame(reports), fmt, "ingested")
+        show(ingest_frame(reports), fmt, "ingested")
     else:
         show(summary(reports), fmt, f"ingested {len(reports)} files, per source")
         problems = with_problems(reports)
         if problems:
-            show(_ingest_frame(problems), fmt, f"{len(problems)} files with problems")
+            show(ingest_frame(problems), fmt, f"{len(problems)} files with problems")
     if any(r.error for r in reports):
         raise typer.Exit(1)
 
 
-def _ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
+def ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
     columns = ["file", "source", "records", "loaded", "duplicates", "rejected"]
     rows = [
         {

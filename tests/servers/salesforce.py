@@ -22,7 +22,7 @@ from tests.servers.base import FakeApi, Reply, Request, instant, route
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DATA = r"/services/data/v(\d+\.\d)"
-TERM = re.compile(r"(\w+)\s*(=|>=|<=)\s*('([^']*)'|\S+)")
+TERM = re.compile(r"(\w+)\s*(=|>=|<=|<|>)\s*('([^']*)'|\S+)")
 
 
 def sf_error(code: str, message: str) -> list[dict[str, Any]]:
@@ -155,11 +155,11 @@ class SalesforceApi(FakeApi):
             value, wanted = row.get(field), quoted if literal.startswith("'") else literal
             if op == "=" and str(value) != wanted:
                 return False
-            if op in (">=", "<=") and not self.compare(str(value), op, wanted):
+            if op != "=" and not self.compare(str(value), op, wanted):
                 return False
         return True
 
     @staticmethod
     def compare(value: str, op: str, wanted: str) -> bool:
         left, right = instant(value), instant(wanted)
-        return left >= right if op == ">=" else left <= right
+        return {">=": left >= right, "<=": left <= right, "<": left < right, ">": left > right}[op]
