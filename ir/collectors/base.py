@@ -400,33 +400,33 @@ def _journal(
     )
 
 
+# The journal rows of the last run with a key, after its last `done` (rowid: insertion order).
+_SINCE_DONE = """
+FROM journal WHERE kind = ? AND ref = ?
+  AND rowid > coalesce((SELECT max(rowid) FROM journal
+                        WHERE kind = ? AND ref = ? AND status = 'done'), -1)
+"""
+
+
 def _unfinished(connection: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any] | None:
-    """The state of the last run with this key when it did not finish: its window and the
-    cursor after its last piece (None for the cursor: it never wrote one)."""
-    row = connection.execute(
-        "SELECT status, step FROM journal WHERE kind = ? AND ref = ? ORDER BY time DESC LIMIT 1",
-        [KIND, ref],
-    ).fetchone()
-    if row is None or row[0] == "done":
+    """The state of the last run with this key when it did not finish: its window, and the
+    cursor after its last piece (None: start the window again)."""
+    rows = connection.execute(
+        f"SELECT status, step {_SINCE_DONE} ORDER BY rowid", [KIND, ref, KIND, ref]
+    ).fetchall()
+    if not rows:
         return None
-    state: dict[str, Any] = orjson.loads(row[1])
-    if row[0] == "page" and state["cursor"] is None:
+    pages = [orjson.loads(step) for status, step in rows if status == "page"]
+    if pages and pages[-1]["cursor"] is None:
         return None  # its last piece ended the listing: only the closing row is missing
+    state: dict[str, Any] = pages[-1] if pages else orjson.loads(rows[-1][1])
     return state
 
 
 def _written(connection: duckdb.DuckDBPyConnection, ref: str) -> list[Path]:
     """The files the unfinished run with this key wrote, to ingest with the rest."""
     rows = connection.execute(
-        """
-        SELECT target FROM journal
-        WHERE kind = ? AND ref = ? AND status = 'page'
-          AND time > coalesce((SELECT max(time) FROM journal
-                               WHERE kind = ? AND ref = ? AND status = 'done'),
-                              '-infinity'::TIMESTAMPTZ)
-        ORDER BY time
-        """,
-        [KIND, ref, KIND, ref],
+        f"SELECT target {_SINCE_DONE} AND status = 'page' ORDER BY rowid", [KIND, ref, KIND, ref]
     ).fetchall()
     return [Path(target) for (target,) in rows]
 
