@@ -49,6 +49,7 @@ LOG_FILE = re.compile(r"\d{12}_CloudTrail_[a-z0-9-]+_\d{8}T\d{4}Z_[A-Za-z0-9]+\.
 DATES = re.compile(r"(?:^|/)CloudTrail/[a-z0-9-]+/(\d{4})/(?:(\d{2})/(?:(\d{2})/)?)?$")
 S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?")
 LOOKUP_PAGE = 50
+CREDENTIALS = f"for the credentials of the boto3 chain ({' or '.join(aws.CREDENTIAL_SETTINGS)})"
 
 
 def parse_s3(uri: str) -> tuple[str, str]:
@@ -77,7 +78,7 @@ class S3Trail(Stream):
 
     name = "s3"
     source = "aws_cloudtrail"
-    permission = "s3:ListBucket and s3:GetObject on the bucket"
+    permission = f"s3:ListBucket and s3:GetObject on the bucket, {CREDENTIALS}"
 
     def __init__(self, bucket: str, prefix: str, sleep: Sleep) -> None:
         self.bucket, self.prefix, self.sleep = bucket, prefix, sleep
@@ -155,7 +156,7 @@ class LookupEvents(Stream):
     """CloudTrail Event history of the configured region, page by page as AWS sent it."""
 
     source = "aws_cloudtrail"
-    permission = "cloudtrail:LookupEvents"
+    permission = f"cloudtrail:LookupEvents, {CREDENTIALS}"
 
     def __init__(self, region: str, sleep: Sleep) -> None:
         self.region, self.sleep = region, sleep
