@@ -4,6 +4,7 @@ summary table, one line on stderr and exit 1 for a refusal, no secret anywhere."
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import jsonschema
@@ -84,3 +85,9 @@ def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert status == 2 and "no collector for 'jira'" in err
     status, _, err = collect(tmp_path, "okta", "--since", "last week")
     assert status == 2 and "not a time" in err
+
+
+def test_a_rate_limit_wait_is_said_on_stderr(okta_env: OktaApi, tmp_path: Path) -> None:
+    okta_env.throttle(reset=int(time.time()) + 1)
+    status, _, err = collect(tmp_path, "okta", *WINDOW)
+    assert status == 0 and "okta: waiting" in err and "(provider asked)" in err

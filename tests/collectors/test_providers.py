@@ -5,6 +5,7 @@ credential named with its setting and the permission the vendor requires."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,10 +117,18 @@ def per_source(case: Case) -> dict[str, int]:
 
 @pytest.mark.parametrize("case_", CASES, ids=[c.provider for c in CASES])
 def test_every_record_once_and_the_bytes_served(
-    request: pytest.FixtureRequest, run: Runner, case: Case, case_: Case_
+    request: pytest.FixtureRequest,
+    run: Runner,
+    case: Case,
+    case_: Case_,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     api = started(request, case_)
+    api.throttle(times=1)  # the vendor's own rate-limit answer, then a 5xx: both waited out
+    api.fail(times=1)
     collection = run(case_.provider, api, options=case_.options, **WIDE)
+    assert len(run.sleeps) == 2
 
     assert per_source(case) == case_.events
     assert sum(r.duplicates + r.rejected for r in collection.reports) == 0
@@ -130,7 +139,11 @@ def test_every_record_once_and_the_bytes_served(
     assert sorted(written) == sorted(listed) and len(written) == len(collection.reports)
     again = run(case_.provider, api, options=case_.options, **WIDE)
     assert sum(r.loaded for r in again.reports) == 0
-    assert_hidden(case_.secrets, *(b.decode() for b in written))
+    issued = list(getattr(api, "issued", ()))  # Entra's and Google's access tokens
+    if case_.provider == "google":  # a line of the service account's private key
+        issued.append(json.loads(api.key_path.read_text())["private_key"].splitlines()[1])  # type: ignore[attr-defined]
+    journal = case.sql("SELECT * FROM journal").to_csv()
+    assert_hidden([*case_.secrets, *issued], caplog.text, journal, *(b.decode() for b in written))
 
 
 @pytest.mark.parametrize("case_", CASES, ids=[c.provider for c in CASES])
