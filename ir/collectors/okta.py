@@ -15,7 +15,9 @@ https://www.powershellgallery.com/packages/Okta.PowerShell/2.0.2/Content/Api%5CO
 Okta's System Log page ("By default, 100 System Log events are returned. If there are
 more events, see the header link for the next link, or increase … the limit
 parameter": https://developer.okta.com/use_cases/events-api-migration) and the rate
-limit headers (https://developer.okta.com/docs/reference/rl-best-practices/).
+limit headers (https://developer.okta.com/docs/reference/rl-best-practices/); an API
+token created by a Read-only Administrator is what SIEM integrations use to read it
+(https://docs.cloud.google.com/chronicle/docs/ingestion/default-parsers/okta).
 """
 
 from __future__ import annotations

@@ -101,4 +101,3 @@ def _event(record: dict[str, Any]) -> dict[str, Any]:
         "Resources": [],
         "CloudTrailEvent": json.dumps(record),
     }
-

@@ -40,7 +40,9 @@ def created_in(event: dict[str, Any], phrase: str) -> bool:
     if match is None:
         return True
     at = created(event)
-    low, high = (None if end == "*" else int(instant(end).timestamp() * 1000) for end in match.groups())
+    low, high = (
+        None if end == "*" else int(instant(end).timestamp() * 1000) for end in match.groups()
+    )
     return (low is None or at >= low) and (high is None or at <= high + 999)
 
 
