@@ -237,18 +237,13 @@ def collect(
     collection = Collection()
     for stream in collector.streams():
         ref = f"{collector.provider}/{stream.name} {collector.options()} {key}".strip()
-        result = _collect_stream(
+        result, failure = _collect_stream(
             store, collector.provider, stream, ref, window, out, report, after_load
         )
         collection.streams.append(result)
-        if isinstance(result, _Failed):
-            raise CollectionFailed(result.message, collection)
+        if failure is not None:
+            raise CollectionFailed(failure, collection)
     return collection
-
-
-@dataclass
-class _Failed(StreamResult):
-    message: str = ""
 
 
 def _collect_stream(
@@ -260,7 +255,9 @@ def _collect_stream(
     out: Path,
     report: Report | None,
     after_load: AfterLoad | None,
-) -> StreamResult:
+) -> tuple[StreamResult, str | None]:
+    """One stream from its journaled cursor (or the start) to its end; the failure that
+    stopped it, if any, with what was written ingested either way."""
     connection = store.connection
     state = _unfinished(connection, ref)
     if state is not None:
@@ -290,9 +287,9 @@ def _collect_stream(
     if failure is not None:
         kept = f"; the {len(written)} files already written are ingested" if written else ""
         _journal(connection, provider, stream, ref, window, "failed", detail=failure)
-        return _Failed(**vars(result), message=failure + kept)
+        return result, failure + kept
     _journal(connection, provider, stream, ref, window, "done", detail=f"{result.pages} pages")
-    return result
+    return result, None
 
 
 def write_evidence(path: Path, body: bytes) -> Path:
