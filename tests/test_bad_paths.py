@@ -110,6 +110,12 @@ def bad_invocations(w: dict[str, Path]) -> list[tuple[list[str], int, str]]:
         (["credentials", "--since", "2026-13-45", *case], 2, "not a time"),
         (["trace", "--ip", "not-an-ip", *case], 2, "not an IP address"),
         (["trace", "--actor", "nobody-at-all", *case], 3, "no credential"),
+        (["collect", "okta", "--case", str(w["folder"])], 1, "cannot open the case file"),
+        (["collect", "okta", "--case", str(w["text"])], 1, "not a DuckDB database"),
+        (["collect", "jira", *case], 2, "no collector for 'jira'"),
+        (["collect", "okta", "--since", "soon", *case], 2, "not a time"),
+        (["collect", "aws", *case], 2, "give --s3 s3://BUCKET"),
+        (["collect", "github", *case], 2, "give --org ORG or --enterprise SLUG"),
     ]
     return runs
 

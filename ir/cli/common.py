@@ -37,6 +37,7 @@ EXIT_STATUS = (
 # What an interrupted command leaves behind, where that needs saying.
 AFTER_INTERRUPT = {
     "ingest": "the case holds the batches finished so far, re-run to complete",
+    "collect": "the pages written so far are in the case; run the same command again to resume",
 }
 
 

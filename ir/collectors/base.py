@@ -45,6 +45,7 @@ from ir.providers.http import (
     ProviderError,
     Secret,
     Sleep,
+    TransientError,
     redact,
 )
 from ir.store import Store
@@ -277,8 +278,10 @@ def _collect_stream(
                 report(Progress(provider, stream.name, result.pages, result.records))
     except AuthError as error:
         failure = f"{error} (collecting {stream.name} needs {stream.permission})"
-    except ProviderError as error:
+    except TransientError as error:
         failure = f"{error}; run the same command again to resume from the last page written"
+    except ProviderError as error:
+        failure = str(error)
     except KeyboardInterrupt:
         _load(store, stream, written, after_load)
         raise
