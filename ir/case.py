@@ -9,14 +9,15 @@ display) to the analysis result of `ir.trace`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ir import contents, coverage, display, evidence, graph, pivots, report, timeline
+from ir import collectors, contents, coverage, display, evidence, graph, pivots, report, timeline
 from ir import forget as forgetting
 from ir import hunt as hunting
 from ir import impact as impacting
@@ -159,6 +160,30 @@ class Case:
         """Take evidence files (paths, folders or SHA-256) and every row of theirs out of the
         case, journaled; then work out again what the case can see."""
         return forgetting.forget(self.store, [str(f) for f in files], after=coverage.refresh)
+    def collect(
+        self,
+        provider: str,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        out: str | Path = "evidence",
+        options: collectors.Options = collectors.DEFAULT_OPTIONS,
+        env: Mapping[str, str] | None = None,
+        report: collectors.Report | None = None,
+    ) -> collectors.Collection:
+        """Pull `provider`'s audit logs for [since, until) into `out/<provider>/` and the
+        case (contract §8); settings from `env` (default: the environment)."""
+        return collectors.run(
+            self.store,
+            provider,
+            since=since,
+            until=until,
+            out=out,
+            options=options,
+            env=os.environ if env is None else env,
+            report=report,
+            after_load=coverage.refresh,
+        )
 
     def trace(
         self,

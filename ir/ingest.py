@@ -606,7 +606,9 @@ def _finish_files(connection: duckdb.DuckDBPyConnection, batch: list[_Pending]) 
         report.loaded = loaded.get(item.file_id, 0)
         report.duplicates = report.records - report.rejected - report.loaded
     connection.register("ir_files", _evidence_rows(batch))
-    connection.execute("INSERT INTO evidence_files SELECT *, now() FROM ir_files")
+    connection.execute(
+        "INSERT INTO evidence_files BY NAME SELECT *, now() AS ingested_at FROM ir_files"
+    )
     connection.unregister("ir_files")
 
 

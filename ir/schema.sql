@@ -24,7 +24,12 @@ CREATE TABLE IF NOT EXISTS evidence_files (
     loaded      BIGINT NOT NULL,
     duplicates  BIGINT NOT NULL,
     rejected    BIGINT NOT NULL,
-    ingested_at TIMESTAMPTZ NOT NULL
+    ingested_at TIMESTAMPTZ NOT NULL,
+    -- `ir collect` (contract §8): the request that fetched the file (URL without
+    -- secrets, or s3://bucket/key), when, and the HTTP status; NULL for files given.
+    request     VARCHAR,
+    fetched_at  TIMESTAMPTZ,
+    http_status INTEGER
 );
 
 -- One row per vendor record (or per event of a multi-event record).

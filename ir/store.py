@@ -20,7 +20,7 @@ import duckdb
 
 from ir.errors import IrError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 LOCK_TIMEOUT_SECONDS = 60.0
 IN_MEMORY = ":memory:"
 # What DuckDB says about a damaged file, at open or at the first read of a bad block.
@@ -113,6 +113,13 @@ CREATE TABLE IF NOT EXISTS unloaded_files (
     reason VARCHAR NOT NULL, seen_at TIMESTAMPTZ NOT NULL
 );
 """
+# `ir collect` writes each page or object it fetched as a file and ingests it: the file's
+# row says which request fetched it (URL without secrets), when and with what status.
+COLLECTED_FILES = """
+ALTER TABLE evidence_files ADD COLUMN IF NOT EXISTS request VARCHAR;
+ALTER TABLE evidence_files ADD COLUMN IF NOT EXISTS fetched_at TIMESTAMPTZ;
+ALTER TABLE evidence_files ADD COLUMN IF NOT EXISTS http_status INTEGER;
+"""
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "indexes for the trace's lookups", TRACE_INDEXES),
     Migration(3, "a stable content hash (SHA-256)", STABLE_CONTENT_HASH),
@@ -129,6 +136,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "events per source, tenant, file and hour (coverage)", EVENT_HOURS),
     Migration(7, "resources events acted on, scopes credentials carried (impact)", RESOURCES),
     Migration(8, "files ingest could not load, kept in the case", UNLOADED_FILES),
+    Migration(9, "collected evidence: the request that fetched a file", COLLECTED_FILES),
 )
 
 

@@ -33,3 +33,24 @@ def window(since: Time, until: Time) -> tuple[pd.Timestamp | None, pd.Timestamp 
             f" ({end:%Y-%m-%dT%H:%M:%SZ})"
         )
     return start, end
+
+
+_RELATIVE = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def moment(value: str | None, now: pd.Timestamp) -> pd.Timestamp | None:
+    """`--since`/`--until` of `ir collect`: ISO 8601, or an age before `now` (`7d`, `24h`,
+    `30m`, `2w`); a bad one is a UsageError naming it."""
+    if value is None:
+        return None
+    text = value.strip()
+    unit = _RELATIVE.get(text[-1:].lower())
+    if unit is not None and text[:-1].isdigit():
+        return now - pd.Timedelta(**{unit: int(text[:-1])})
+    try:
+        return utc(text)
+    except UsageError:
+        raise UsageError(
+            f"not a time: {value!r} (write ISO 8601, e.g. 2026-09-04T14:05:00Z, or an age:"
+            " 7d, 24h, 30m, 2w)"
+        ) from None

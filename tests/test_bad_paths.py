@@ -134,6 +134,12 @@ def bad_invocations(w: dict[str, Path]) -> list[tuple[list[str], int, str]]:
         (["playbook", "run", str(w["folder"]), *case], 2, "cannot read the plan"),
         (["playbook", "run", str(w["text"]), *case], 2, "not a JSON plan"),
         (["playbook", "verify", str(w["text"]), *case], 2, "not a JSON plan"),
+        (["collect", "okta", "--case", str(w["folder"])], 1, "cannot open the case file"),
+        (["collect", "okta", "--case", str(w["text"])], 1, "not a DuckDB database"),
+        (["collect", "jira", *case], 2, "no collector for 'jira'"),
+        (["collect", "okta", "--since", "soon", *case], 2, "not a time"),
+        (["collect", "aws", *case], 2, "give --s3 s3://BUCKET"),
+        (["collect", "github", *case], 2, "give --org ORG or --enterprise SLUG"),
     ]
     return runs
 

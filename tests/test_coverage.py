@@ -82,7 +82,9 @@ def bare(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCo
     """A case file that holds only what the rule reads: one evidence file, event_hours."""
     with open_store(tmp_path_factory.mktemp("rule") / "case.duckdb") as store:
         store.connection.execute(
-            "INSERT INTO evidence_files VALUES (1, 'x', 'h', 0, 'okta', 'array', 0, 0, 0, 0, now())"
+            "INSERT INTO evidence_files (file_id, path, sha256, bytes, source, layout, records,"
+            " loaded, duplicates, rejected, ingested_at)"
+            " VALUES (1, 'x', 'h', 0, 'okta', 'array', 0, 0, 0, 0, now())"
         )
         yield store.connection
 

@@ -8,12 +8,13 @@ practice.
 # isort: skip_file
 
 from ir.cli.common import app
-from ir.cli import evidence, contents, coverage, trace, impact, hunt, playbook, synth
+from ir.cli import evidence, collect, contents, coverage, trace, impact, hunt, playbook, synth
 
 app.add_typer(playbook.app, name="playbook")
 
 __all__ = [
     "app",
+    "collect",
     "contents",
     "coverage",
     "evidence",

@@ -38,6 +38,7 @@ EXIT_STATUS = (
 AFTER_INTERRUPT = {
     "ingest": "the case holds the batches finished so far, re-run to complete",
     "forget": "nothing was forgotten (all or nothing), re-run to forget",
+    "collect": "the pages written so far are in the case; run the same command again to resume",
 }
 
 

@@ -91,15 +91,15 @@ def ingest(
     if fmt == "json":
         sys.stdout.write(render.to_json([r.to_json() for r in reports]) + "\n")
     elif fmt == "csv" or verbose:
-        show(_ingest_frame(reports), fmt, "ingested")
+        show(ingest_frame(reports), fmt, "ingested")
     else:
         show(summary(reports), fmt, f"ingested {len(reports)} files, per source")
         problems = with_problems(reports)
         if problems:
-            show(_ingest_frame(problems), fmt, f"{len(problems)} files with problems")
+            show(ingest_frame(problems), fmt, f"{len(problems)} files with problems")
         again = [r for r in reports if r.replaced and not (r.error or r.rejected)]
         if again:
-            show(_ingest_frame(again), fmt, f"{len(again)} files read again (--force)")
+            show(ingest_frame(again), fmt, f"{len(again)} files read again (--force)")
     if any(r.error for r in reports):
         raise typer.Exit(1)
 
@@ -147,7 +147,8 @@ def forget(
 FORGOTTEN_COLUMNS = ["events", "credential_refs", "event_resources", "event_hours", "rejects"]
 
 
-def _ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
+def ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
+def ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
     columns = ["file", "source", "records", "loaded", "duplicates", "rejected"]
     rows = [
         {

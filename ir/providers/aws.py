@@ -115,25 +115,36 @@ def check_credentials() -> None:
         raise MissingSetting(PROVIDER, CREDENTIAL_SETTINGS, "the boto3 credential chain found none")
 
 
-def call(boto: BaseClient, api: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """`api` (`iam:UpdateAccessKey`) with `params`, transient failures retried with backoff."""
+def call(
+    boto: BaseClient,
+    api: str,
+    params: Mapping[str, Any],
+    permission: str | None = None,
+    sleep: Sleep | None = None,
+) -> dict[str, Any]:
+    """`api` (`iam:UpdateAccessKey`) with `params`, transient failures retried with backoff.
+    `permission`: the IAM action an AccessDenied names, where it is not the API's own name
+    (ListObjectsV2 is authorised by `s3:ListBucket`); `sleep` waits between attempts
+    (default SLEEP; collectors pass one that tells the responder)."""
     method = getattr(boto, xform_name(api.split(":", 1)[1]))
     attempt = 0
     while True:
         try:
             return dict(method(**params))
         except (ClientError, BotoCoreError) as error:
-            failure = provider_error(error, api)
+            failure = provider_error(error, api, permission)
         attempt += 1
         if not isinstance(failure, TransientError) or attempt >= RETRY.attempts:
             if attempt > 1:
                 failure.args = (f"{failure.args[0]} (after {attempt} attempts)",)
             raise failure
         wait = failure.wait if isinstance(failure, RateLimited) else None
-        SLEEP(RETRY.backoff(attempt - 1) if wait is None else wait)
+        (sleep or SLEEP)(RETRY.backoff(attempt - 1) if wait is None else wait)
 
 
-def provider_error(error: BotoCoreError | ClientError, api: str) -> ProviderError:
+def provider_error(
+    error: BotoCoreError | ClientError, api: str, permission: str | None = None
+) -> ProviderError:
     """An AWS failure as the shared error family, naming the call and AWS's code and message.
     AWS error messages name resources and principals, never secrets; botocore's parameter
     errors quote values, so theirs are not shown."""
@@ -153,7 +164,7 @@ def provider_error(error: BotoCoreError | ClientError, api: str) -> ProviderErro
     text = f"{api} failed: {code}: {message}"
     kind = _kind(code, status if isinstance(status, int) else 0)
     if kind is AuthError:
-        text += f". The credentials used need the {api} permission"
+        text += f". The credentials used need the {permission or api} permission"
     return kind(PROVIDER, text, status=status, code=code)
 
 

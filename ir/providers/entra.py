@@ -35,6 +35,7 @@ import httpx
 from ir.providers.http import (
     AuthError,
     Page,
+    PageRequest,
     ProviderClient,
     ProviderError,
     Secret,
@@ -234,25 +235,39 @@ class EntraClient(ProviderClient):
     # audit logs ----------------------------------------------------------------------------
 
     def sign_in_pages(
-        self, *, since: str | None = None, until: str | None = None
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        resume: PageRequest | None = None,
     ) -> Iterator[Page]:
-        """Pages of `/v1.0/auditLogs/signIns` filtered on `createdDateTime`."""
-        return self._audit_pages("/v1.0/auditLogs/signIns", "createdDateTime", since, until)
+        """Pages of `/v1.0/auditLogs/signIns` with `createdDateTime` in [since, until)."""
+        return self._audit_pages("/v1.0/auditLogs/signIns", "createdDateTime", since, until, resume)
 
     def directory_audit_pages(
-        self, *, since: str | None = None, until: str | None = None
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        resume: PageRequest | None = None,
     ) -> Iterator[Page]:
-        """Pages of `/v1.0/auditLogs/directoryAudits` filtered on `activityDateTime`."""
+        """Pages of `/v1.0/auditLogs/directoryAudits` with `activityDateTime` in [since, until)."""
         return self._audit_pages(
-            "/v1.0/auditLogs/directoryAudits", "activityDateTime", since, until
+            "/v1.0/auditLogs/directoryAudits", "activityDateTime", since, until, resume
         )
 
     def _audit_pages(
-        self, path: str, field: str, since: str | None, until: str | None
+        self,
+        path: str,
+        field: str,
+        since: str | None,
+        until: str | None,
+        resume: PageRequest | None,
     ) -> Iterator[Page]:
+        """From `resume` (a journaled `@odata.nextLink`) when given, else the first page."""
         terms = [f"{field} ge {since}"] if since else []
-        terms += [f"{field} le {until}"] if until else []
-        start = page_request(path, {"$filter": " and ".join(terms) or None})
+        terms += [f"{field} lt {until}"] if until else []
+        start = resume or page_request(path, {"$filter": " and ".join(terms) or None})
         return self.pages(
             start, by_body_url("value", "@odata.nextLink"), permission="AuditLog.Read.All"
         )

@@ -36,6 +36,7 @@ import httpx
 from ir.providers.http import (
     AuthError,
     Page,
+    PageRequest,
     ProviderClient,
     Secret,
     Settings,
@@ -181,10 +182,14 @@ class GitHubClient(ProviderClient):
         enterprise: str | None = None,
         phrase: str | None = None,
         per_page: int = 100,
+        order: str | None = None,
+        resume: PageRequest | None = None,
     ) -> Iterator[Page]:
-        """Pages of `/orgs/{org}/audit-log` or `/enterprises/{slug}/audit-log` (`include=all`)."""
+        """Pages of `/orgs/{org}/audit-log` or `/enterprises/{slug}/audit-log` (`include=all`);
+        from `resume` (a journaled next-page request) when given."""
         if (org is None) == (enterprise is None):
             raise ValueError("give exactly one of org or enterprise")
         path = f"/orgs/{org}/audit-log" if org else f"/enterprises/{enterprise}/audit-log"
-        start = page_request(path, {"phrase": phrase, "include": "all", "per_page": per_page})
+        params = {"phrase": phrase, "include": "all", "per_page": per_page, "order": order}
+        start = resume or page_request(path, params)
         return self.pages(start, by_link_header(), permission="read:audit_log")

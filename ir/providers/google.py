@@ -47,6 +47,7 @@ from ir.errors import UsageError
 from ir.providers.http import (
     AuthError,
     Page,
+    PageRequest,
     ProviderClient,
     ProviderError,
     Secret,
@@ -276,9 +277,11 @@ class GoogleClient(ProviderClient):
         start_time: str | None = None,
         end_time: str | None = None,
         max_results: int = 1000,
+        resume: PageRequest | None = None,
     ) -> Iterator[Page]:
-        """Pages of Reports `activities.list` for every user of one application (`login`, `token`, …)."""
-        start = page_request(
+        """Pages of Reports `activities.list` for every user of one application (`login`,
+        `token`, …); from `resume` (a journaled next-page request) when given."""
+        start = resume or page_request(
             f"/admin/reports/v1/activity/users/all/applications/{application}",
             {"startTime": start_time, "endTime": end_time, "maxResults": max_results},
         )

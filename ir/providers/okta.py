@@ -28,6 +28,7 @@ import httpx
 
 from ir.providers.http import (
     Page,
+    PageRequest,
     ProviderClient,
     Secret,
     Settings,
@@ -127,10 +128,16 @@ class OktaClient(ProviderClient):
     # System Log ----------------------------------------------------------------------------
 
     def log_pages(
-        self, *, since: str | None = None, until: str | None = None, limit: int = 1000
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 1000,
+        resume: PageRequest | None = None,
     ) -> Iterator[Page]:
-        """Pages of the System Log between `since` and `until` (ISO 8601), oldest first."""
-        start = page_request(
+        """Pages of the System Log between `since` and `until` (ISO 8601), oldest first;
+        from `resume` (a journaled next-page request) when given."""
+        start = resume or page_request(
             "/api/v1/logs",
             {"since": since, "until": until, "limit": limit, "sortOrder": "ASCENDING"},
         )

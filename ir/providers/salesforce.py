@@ -14,6 +14,13 @@ Verified (2026-12):
   `nextRecordsUrl` (`/services/data/vXX.X/query/<locator>`), fetched with GET and
   no parameters (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api/resources_query_more_results.htm,
   https://developer.salesforce.com/docs/platform/api-rest/guide/dome-query.html).
+- `EventLogFile` needs the View Event Log Files and API Enabled user permissions
+  (View All Data also suffices); `LoginHistory` only the Manage Users permission
+  (else a user sees only their own logins)
+  (https://developer.salesforce.com/docs/atlas.en-us.224.0.api.meta/object_ref/sforce_api_objects_eventlogfile.htm,
+  https://developer.salesforce.com/docs/atlas.en-us.238.0.object_reference.meta/object_reference/sforce_api_objects_loginhistory.htm).
+  SOQL dateTime literals are unquoted `YYYY-MM-DDThh:mm:ssZ`; the window is built only
+  from datetimes (`soql_datetime`), never from text.
 - An EventLogFile's CSV is the blob at `/services/data/vXX.X/sobjects/EventLogFile/{Id}/LogFile`,
   returned as binary (https://developer.salesforce.com/docs/platform/api-rest/guide/dome-event-log-file-blob.html).
 - `POST /services/oauth2/revoke` with form `token=…` revokes an access or refresh
@@ -25,6 +32,7 @@ Verified (2026-12):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -32,6 +40,7 @@ import httpx
 from ir.providers.http import (
     Gone,
     Page,
+    PageRequest,
     ProviderClient,
     ProviderError,
     Secret,
@@ -43,6 +52,24 @@ from ir.providers.http import (
 
 DEFAULT_API_VERSION = "60.0"
 PERMISSION_MANAGE_USERS = "the Manage Users permission"
+PERMISSION_EVENT_LOG_FILES = "the View Event Log Files and API Enabled permissions"
+
+
+def soql_datetime(moment: datetime) -> str:
+    """A SOQL dateTime literal (`2026-09-04T14:05:00Z`, unquoted) of an aware datetime.
+
+    Only a datetime is accepted, and only digits, `-`, `:`, `T` and `Z` come out: text
+    never reaches the query."""
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise TypeError(f"a timezone-aware datetime, not {type(moment).__name__}")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def soql_window(field: str, since: datetime | None, until: datetime | None) -> str:
+    """` WHERE field >= since AND field < until` (either end optional), or nothing."""
+    terms = [f"{field} >= {soql_datetime(since)}"] if since is not None else []
+    terms += [f"{field} < {soql_datetime(until)}"] if until is not None else []
+    return f" WHERE {' AND '.join(terms)}" if terms else ""
 
 
 class SalesforceClient(ProviderClient):
@@ -130,9 +157,11 @@ class SalesforceClient(ProviderClient):
 
     # queries and event logs ----------------------------------------------------------------
 
-    def query_pages(self, soql: str, *, permission: str | None = None) -> Iterator[Page]:
-        """Pages of a SOQL query, following `nextRecordsUrl` until `done`."""
-        start = page_request(self.data("/query"), {"q": soql})
+    def query_pages(
+        self, soql: str, *, permission: str | None = None, resume: PageRequest | None = None
+    ) -> Iterator[Page]:
+        """Pages of a SOQL query, following `nextRecordsUrl` until `done` (or from `resume`)."""
+        start = resume or page_request(self.data("/query"), {"q": soql})
         return self.pages(
             start, by_body_url("records", "nextRecordsUrl", "done"), permission=permission
         )
@@ -142,22 +171,38 @@ class SalesforceClient(ProviderClient):
         return [record for page in self.query_pages(soql) for record in page.items]
 
     def event_log_file_pages(
-        self, *, since: str | None = None, until: str | None = None
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        resume: PageRequest | None = None,
     ) -> Iterator[Page]:
-        """Pages of `EventLogFile` rows whose `LogDate` is in [since, until] (ISO 8601 literals)."""
-        terms = [f"LogDate >= {since}"] if since else []
-        terms += [f"LogDate <= {until}"] if until else []
-        where = f" WHERE {' AND '.join(terms)}" if terms else ""
+        """Pages of `EventLogFile` rows whose `LogDate` is in [since, until)."""
         soql = (
             "SELECT Id, EventType, LogDate, Interval, Sequence, LogFileLength FROM EventLogFile"
-            f"{where} ORDER BY LogDate, EventType, Sequence"
+            f"{soql_window('LogDate', since, until)} ORDER BY LogDate, EventType, Sequence"
         )
-        return self.query_pages(soql, permission="the View Event Log Files permission")
+        return self.query_pages(soql, permission=PERMISSION_EVENT_LOG_FILES, resume=resume)
+
+    def login_history_pages(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        resume: PageRequest | None = None,
+    ) -> Iterator[Page]:
+        """Pages of `LoginHistory` whose `LoginTime` is in [since, until) (SOQL JSON records)."""
+        soql = (
+            "SELECT Id, LoginTime, UserId, LoginType, SourceIp, Status, Browser, Platform,"
+            " Application, ApiType, LoginUrl, CountryIso FROM LoginHistory"
+            f"{soql_window('LoginTime', since, until)} ORDER BY LoginTime"
+        )
+        return self.query_pages(soql, permission=PERMISSION_MANAGE_USERS, resume=resume)
 
     def log_file(self, event_log_file_id: str) -> httpx.Response:
         """An EventLogFile's CSV, as received (`response.content` is the evidence)."""
         return self.request(
             "GET",
             self.data(f"/sobjects/EventLogFile/{event_log_file_id}/LogFile"),
-            permission="the View Event Log Files permission",
+            permission=PERMISSION_EVENT_LOG_FILES,
         )

@@ -35,6 +35,7 @@ from ir.providers.http import (
     AuthError,
     Gone,
     Page,
+    PageRequest,
     ProviderClient,
     ProviderError,
     RateLimited,
@@ -177,10 +178,16 @@ class SlackClient(ProviderClient):
     # audit logs ----------------------------------------------------------------------------
 
     def audit_pages(
-        self, *, oldest: int | None = None, latest: int | None = None, limit: int = 1000
+        self,
+        *,
+        oldest: int | None = None,
+        latest: int | None = None,
+        limit: int = 1000,
+        resume: PageRequest | None = None,
     ) -> Iterator[Page]:
-        """Pages of `GET /audit/v1/logs` between two Unix times."""
-        start = page_request(
+        """Pages of `GET /audit/v1/logs` between two Unix times; from `resume` (a journaled
+        next-page request) when given."""
+        start = resume or page_request(
             f"{self.audit_url}/audit/v1/logs", {"oldest": oldest, "latest": latest, "limit": limit}
         )
         reader = by_body_token("entries", ("response_metadata", "next_cursor"), "cursor")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -11,6 +13,8 @@ from ir.providers.http import AuthError, Gone, Secret
 from ir.providers.salesforce import SalesforceClient
 from tests.servers.fixtures import SALESFORCE_TOKEN, Sleeps, assert_hidden, settings
 from tests.servers.salesforce import FIXTURES, SalesforceApi
+
+JAN_1 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 DANA = "0055j000000utlPAAQ"
 APP_TOKEN = "5Aep861DeleteTokenForDriftSync0001"
@@ -89,7 +93,7 @@ def test_event_log_files_in_the_window_and_their_bytes(
     sf = client(salesforce_api, sleeps)
     rows = [
         r
-        for p in sf.event_log_file_pages(since="2026-01-01T00:00:00Z", until="2026-01-02T00:00:00Z")
+        for p in sf.event_log_file_pages(since=JAN_1, until=JAN_1 + timedelta(days=1))
         for r in p.items
     ]
     assert [r["EventType"] for r in rows] == ["Login", "RestApi"]
@@ -97,8 +101,29 @@ def test_event_log_files_in_the_window_and_their_bytes(
         sf.log_file(rows[0]["Id"]).content
         == (FIXTURES / "salesforce" / "eventlogfile-login.csv").read_bytes()
     )
-    assert [r for p in sf.event_log_file_pages(since="2026-01-02T00:00:00Z") for r in p.items] == []
+    later = JAN_1 + timedelta(days=1)
+    assert [r for p in sf.event_log_file_pages(since=later) for r in p.items] == []
     assert salesforce_api.requests[0].path == "/services/data/v60.0/query"
+    assert salesforce_api.requests[0].arg("q") == (
+        "SELECT Id, EventType, LogDate, Interval, Sequence, LogFileLength FROM EventLogFile"
+        " WHERE LogDate >= 2026-01-01T00:00:00Z AND LogDate < 2026-01-02T00:00:00Z"
+        " ORDER BY LogDate, EventType, Sequence"
+    )
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "2026-01-01T00:00:00Z OR Id != null",  # text: what the old code put into SOQL as it was
+        datetime(2026, 1, 1),  # naive: whose midnight?
+    ],
+)
+def test_the_window_is_only_ever_an_aware_datetime(
+    salesforce_api: SalesforceApi, sleeps: Sleeps, since: Any
+) -> None:
+    with pytest.raises(TypeError):
+        next(client(salesforce_api, sleeps).event_log_file_pages(since=since))
+    assert salesforce_api.requests == []
 
 
 def test_expired_token_names_the_setting(salesforce_api: SalesforceApi, sleeps: Sleeps) -> None:

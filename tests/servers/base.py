@@ -5,7 +5,8 @@ its routes, checks credentials the way the vendor does, keeps seeded state the
 test can inspect (which sessions or tokens remain), and answers with the
 vendor's status codes and bodies. Shared here: the threaded server on a free
 loopback port, the request log (to assert what was sent, e.g. that no
-`Authorization` header went to GitHub's revocation API), injected throttling
+`Authorization` header went to GitHub's revocation API) and the bodies served byte for
+byte, injected throttling
 and failures for the next N requests, and offset pagination over seeded lists.
 """
 
@@ -106,6 +107,7 @@ class FakeApi:
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.served: list[tuple[Request, int, bytes]] = []  # every answer: status and body
         self._injected: deque[Callable[[Request], Reply]] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -134,6 +136,7 @@ class FakeApi:
                 )
                 reply = api.dispatch(request)
                 payload = reply.encoded()
+                api.served.append((request, reply.status, payload))
                 self.send_response(reply.status)
                 headers = {"Content-Type": "application/json", **reply.headers}
                 for name, value in headers.items():

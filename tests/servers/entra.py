@@ -10,7 +10,7 @@ statuses of the last two are unverified); Graph wants that bearer, else 401
 every time and moves `signInSessionsValidFromDateTime`; unknown objects → 404
 `Request_ResourceNotFound`; `removePassword` of an unknown `keyId` → 400
 (unverified); throttling → 429 with `Retry-After`. Audit logs page with an
-absolute `@odata.nextLink` and filter on `createdDateTime`/`activityDateTime`.
+absolute `@odata.nextLink` and filter on `createdDateTime`/`activityDateTime` (`ge`, `le`, `lt`).
 """
 
 from __future__ import annotations
@@ -230,12 +230,12 @@ class EntraApi(FakeApi):
         refused = self.needs("AuditLog.Read.All")
         if refused:
             return refused
-        terms = dict(re.findall(rf"{field} (ge|le) (\S+)", request.arg("$filter") or ""))
+        terms = dict(re.findall(rf"{field} (ge|le|lt) (\S+)", request.arg("$filter") or ""))
         upto = instant(terms["le"]) if "le" in terms else None
         chosen = [
             r
             for r in records
-            if within(r[field], terms.get("ge"), None)
+            if within(r[field], terms.get("ge"), terms.get("lt"))
             and (upto is None or instant(r[field]) <= upto)
         ]
         page, skip = self.paginate(chosen, request.arg("$skiptoken"))

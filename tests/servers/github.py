@@ -5,7 +5,9 @@ any request carrying `Authorization`, 422 without a `credentials` list or with
 more than 1000, 202 otherwise (and the tokens stop working); a bad token → 401
 "Bad credentials", none → 401 "Requires authentication"; a token without the
 needed scope → 403 with `X-Accepted-OAuth-Scopes`; unknown objects → 404
-"Not Found"; lists page with `Link: <…>; rel="next"`. Throttling answers 403 with
+"Not Found"; lists page with `Link: <…>; rel="next"`. The audit log takes the `created:A..B` range of
+its search `phrase` (both ends inclusive, to the second) and `order` (asc|desc; without it
+the seeded order). Throttling answers 403 with
 `x-ratelimit-remaining: 0` and `x-ratelimit-reset` (primary) or 429 with
 `retry-after` (secondary). The 401/404 message texts are GitHub's as quoted in
 API transcripts (see ir/providers/github.py); the 422 text is unverified.
@@ -14,13 +16,34 @@ API transcripts (see ir/providers/github.py); the 422 text is unverified.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from tests.servers.base import FakeApi, Reply, Request, route
+from tests.servers.base import FakeApi, Reply, Request, instant, route
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DOCS = "https://docs.github.com/rest"
+
+
+CREATED = re.compile(r"created:(\S+)\.\.(\S+)")
+
+
+def created(event: dict[str, Any]) -> int:
+    """An audit event's time in epoch milliseconds (`@timestamp`, else `created_at`)."""
+    return int(event.get("@timestamp") or event["created_at"])
+
+
+def created_in(event: dict[str, Any], phrase: str) -> bool:
+    """The `created:A..B` qualifier of the search phrase: both ends inclusive, `*` open."""
+    match = CREATED.search(phrase)
+    if match is None:
+        return True
+    at = created(event)
+    low, high = (
+        None if end == "*" else int(instant(end).timestamp() * 1000) for end in match.groups()
+    )
+    return (low is None or at >= low) and (high is None or at <= high + 999)
 
 
 def audit_events() -> list[dict[str, Any]]:
@@ -98,7 +121,10 @@ class GitHubApi(FakeApi):
         refused = self.needs(request, "read:audit_log")
         if refused or org not in self.audit:
             return refused or Reply(404, {"message": "Not Found", "documentation_url": DOCS})
-        return self.linked(request, self.audit[org])
+        chosen = [e for e in self.audit[org] if created_in(e, request.arg("phrase") or "")]
+        order = request.arg("order")
+        ordered = sorted(chosen, key=created, reverse=order == "desc") if order else chosen
+        return self.linked(request, ordered)
 
     @route("GET", "/orgs/([^/]+)/personal-access-tokens")
     def list_pats(self, request: Request, org: str) -> Reply:

@@ -7,7 +7,8 @@ Behaviour (revocation-apis.md §7, §8): a bad token → 401
 ended `AuthSession` → 404 `ENTITY_IS_DELETED`, of an unknown one 404 `NOT_FOUND`;
 PATCH of `UserLogin` → 204. SOQL (a small subset: `SELECT … FROM Object
 [WHERE Field op 'value' AND …]`) pages with `nextRecordsUrl` and `done`;
-`EventLogFile` rows are seeded from the fixtures' CSV files, served raw at
+`EventLogFile` rows are seeded from the fixtures' CSV files (`add_log_file` adds more),
+served raw at
 `…/sobjects/EventLogFile/{Id}/LogFile`.
 """
 
@@ -22,11 +23,27 @@ from tests.servers.base import FakeApi, Reply, Request, instant, route
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DATA = r"/services/data/v(\d+\.\d)"
-TERM = re.compile(r"(\w+)\s*(=|>=|<=)\s*('([^']*)'|\S+)")
+TERM = re.compile(r"(\w+)\s*(=|>=|<=|<|>)\s*('([^']*)'|\S+)")
 
 
 def sf_error(code: str, message: str) -> list[dict[str, Any]]:
     return [{"message": message, "errorCode": code, "fields": []}]
+
+
+def log_file_row(file_id: str, event_type: str, day: str, size: int) -> dict[str, Any]:
+    """An EventLogFile row as a SOQL query returns it."""
+    return {
+        "attributes": {
+            "type": "EventLogFile",
+            "url": f"/services/data/v60.0/sobjects/EventLogFile/{file_id}",
+        },
+        "Id": file_id,
+        "EventType": event_type,
+        "LogDate": f"{day}T00:00:00.000+0000",
+        "Interval": "Daily",
+        "Sequence": 0,
+        "LogFileLength": float(size),
+    }
 
 
 def event_log_files() -> tuple[list[dict[str, Any]], dict[str, bytes]]:
@@ -35,20 +52,7 @@ def event_log_files() -> tuple[list[dict[str, Any]], dict[str, bytes]]:
         event_type = "Login" if "login" in name else "RestApi"
         file_id = f"0AT5j00000000{n:02d}AAA"
         blobs[file_id] = (FIXTURES / "salesforce" / name).read_bytes()
-        rows.append(
-            {
-                "attributes": {
-                    "type": "EventLogFile",
-                    "url": f"/services/data/v60.0/sobjects/EventLogFile/{file_id}",
-                },
-                "Id": file_id,
-                "EventType": event_type,
-                "LogDate": "2026-01-01T00:00:00.000+0000",
-                "Interval": "Daily",
-                "Sequence": 0,
-                "LogFileLength": float(len(blobs[file_id])),
-            }
-        )
+        rows.append(log_file_row(file_id, event_type, "2026-01-01", len(blobs[file_id])))
     return rows, blobs
 
 
@@ -61,12 +65,20 @@ class SalesforceApi(FakeApi):
             "UserLogin": [],
             "AuthSession": [],
             "OauthToken": [],
+            "LoginHistory": [],
         }
         self.deleted: set[str] = set()
         rows, self.blobs = event_log_files()
         self.objects["EventLogFile"] = rows
         self._locators: dict[str, list[dict[str, Any]]] = {}
         self._serial = itertools.count(1)
+
+    def add_log_file(self, event_type: str, day: str, blob: bytes) -> str:
+        """Serve `blob` as the EventLogFile of `event_type` on `day`; its Id."""
+        file_id = f"0AT5j{len(self.blobs) + 1:010d}AAA"
+        self.blobs[file_id] = blob
+        self.objects["EventLogFile"].append(log_file_row(file_id, event_type, day, len(blob)))
+        return file_id
 
     def authenticate(self, request: Request) -> Reply | None:
         if self.bearer(request) not in self.access_tokens:
@@ -155,11 +167,11 @@ class SalesforceApi(FakeApi):
             value, wanted = row.get(field), quoted if literal.startswith("'") else literal
             if op == "=" and str(value) != wanted:
                 return False
-            if op in (">=", "<=") and not self.compare(str(value), op, wanted):
+            if op != "=" and not self.compare(str(value), op, wanted):
                 return False
         return True
 
     @staticmethod
     def compare(value: str, op: str, wanted: str) -> bool:
         left, right = instant(value), instant(wanted)
-        return left >= right if op == ">=" else left <= right
+        return {">=": left >= right, "<=": left <= right, "<": left < right, ">": left > right}[op]
