@@ -14,13 +14,15 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pandas as pd
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("table", "json", "csv")
 # OWASP "CSV injection": a cell starting with one of these is a formula to Excel/LibreOffice/Sheets.
@@ -34,6 +36,8 @@ _JSON_UNPRINTABLE = re.compile(
 
 def iso(value: Any) -> str | None:
     """A timestamp as ISO 8601 UTC with `Z` (milliseconds kept when present)."""
+    import pandas as pd  # loaded already wherever a timestamp comes from; not at start-up
+
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return None
     stamp = pd.Timestamp(value)
@@ -48,9 +52,9 @@ def iso(value: Any) -> str | None:
 
 def plain(value: Any) -> Any:
     """A cell as a JSON-ready Python value."""
-    if isinstance(value, (pd.Timestamp, datetime)):
+    if isinstance(value, datetime):  # pandas' Timestamp and NaT are datetimes
         return iso(value)
-    if value is None or value is pd.NaT:
+    if value is None:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.text import Text
 
-from ir import coverage as coverages
 from ir import render
-from ir import report as reports
-from ir import timeline as timelines
-from ir.case import Case, Trace
 from ir.cli.common import (
     DEFAULT_CASE,
     CasePath,
@@ -31,6 +26,11 @@ from ir.cli.common import (
     write_output,
 )
 from ir.errors import NotFound
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ir.case import Case, Trace
 
 # The table shows the top of each part (json and csv hold everything).
 TOP_CREDENTIALS = 25  # children under one parent in the lineage tree
@@ -124,6 +124,8 @@ def trace(
 
 
 def _show_trace(result: Trace) -> None:
+    from ir import coverage as coverages
+
     stdout.print(Text(render.printable(f"trace of {', '.join(result.query)}"), style="bold"))
     stdout.print(
         Text(
@@ -157,6 +159,8 @@ def _show_trace(result: Trace) -> None:
             "bold red",
         )
     )
+    import pandas as pd
+
     events = result.events.assign(note=_event_notes(result.events))
     # What a responder reads first: flagged uses and uses from new places, in time order.
     telling = events["note"].astype(bool) | events["new_place"].astype(bool)
@@ -241,6 +245,9 @@ def timeline(
     Example: ir timeline --token-file leaked_token.txt --format html --out report.html
     Example: ir timeline --since 2026-09-04 --until 2026-09-05 --format jsonl --out case.jsonl
     """
+    from ir import report as reports
+    from ir import timeline as timelines
+
     check_format(fmt, (*timelines.FORMATS, *reports.FORMATS))
     traced_ = bool(root) or token_file is not None
     if fmt in reports.FORMATS and not traced_:
