@@ -76,6 +76,13 @@ SQL_MACROS = (
               ['%Y%m%dT%H%M%SZ', '%Y%m%d%H%M%S.%g', '%Y%m%d%H%M%S', '%b %-d, %Y %I:%M:%S %p'])
               AS TIMESTAMPTZ))
         END)""",
+    # A member of a JSON object whatever the case of its name, for fields that pipelines
+    # re-case (`callerIP`, `principalid`): `name` in lower case. The text is searched first,
+    # so a record without such a spelling is not parsed again.
+    """CREATE OR REPLACE TEMP MACRO ir_member(record, path, name) AS CASE
+        WHEN regexp_matches(CAST(record AS VARCHAR), '(?i)"' || name || '"')
+        THEN json_extract(record, path) ->> ('$."' || list_filter(
+            json_keys(json_extract(record, path)), lambda k: lower(k) = name)[1] || '"') END""",
 )
 
 
@@ -265,6 +272,15 @@ FROM ({self._parts_sql(parsed)}))"""
                 " END || CASE WHEN part_no > 1 THEN '#' || part_no ELSE '' END AS source_event_id"
             )
         return f"CAST(({expression}) AS VARCHAR) AS {column}"
+
+
+def any_case(path: Sequence[str], name: str) -> str:
+    """SQL for the member `name` of the object at `path`: as spelled in the parser's fields
+    (struct `r`), else in whatever case the record spells it (a pipeline's `callerIP`).
+    Blank is missing, as `ir_blank` says."""
+    spelled = "r." + ".".join(sql.identifier(part) for part in (*path, name))
+    anyhow = f"ir_member(vendor_record, {sql.json_path_literal(path)}, {sql.literal(name.lower())})"
+    return f"coalesce(ir_blank({spelled}), ir_blank({anyhow}))"
 
 
 def explode_sql(path: Sequence[sql.PathToken], element: Structure) -> str:

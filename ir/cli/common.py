@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -213,12 +213,18 @@ def _lock_timeout() -> float | None:
         raise fail(f"IR_LOCK_TIMEOUT={text}: give seconds, e.g. 120", 2) from None
 
 
-def write_output(out: Path, text: str) -> None:
-    """Write a command's output to `--out`, creating missing folders; a folder is refused."""
+@contextmanager
+def output(out: Path | None) -> Iterator[TextIO]:
+    """Where a command streams its output: stdout, or the `--out` file (missing folders
+    created, a folder refused, written as given: no newline translation)."""
+    if out is None:
+        yield sys.stdout
+        return
     if out.is_dir():
         raise fail(f"--out {out}: a folder; give a file name inside it", 2)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
     stderr.print(f"wrote {escape(render.printable(str(out)))}", soft_wrap=True)
 
 

@@ -20,10 +20,10 @@ from ir.cli.common import (
     check_format,
     fail,
     opened,
+    output,
     read_token,
     stderr,
     stdout,
-    write_output,
 )
 from ir.errors import NotFound
 
@@ -255,16 +255,14 @@ def timeline(
             f"--format {fmt} is the breach report of a trace: give --root or --token-file", 2
         )
     with opened(case, read_only=True) as opened_case:
-        if not traced_:
-            output = timelines.text(opened_case.timeline(since, until), fmt, raw=raw)
+        if not traced_:  # the whole case: streamed from it, never held in memory
+            rows = timelines.of_case(opened_case.connection, since, until)
+            with output(out) as handle:
+                rows.write(handle, fmt, raw=raw)
+            return
+        result = traced(opened_case, root, token_file, leaked_at)
+    with output(out) as handle:
+        if fmt in reports.FORMATS:
+            handle.write(reports.render_text(result, fmt, result.containment))
         else:
-            result = traced(opened_case, root, token_file, leaked_at)
-            output = (
-                reports.render_text(result, fmt, result.containment)
-                if fmt in reports.FORMATS
-                else timelines.text(result.timeline(since, until), fmt, raw=raw)
-            )
-    if out is None:
-        sys.stdout.write(output)
-    else:
-        write_output(out, output)
+            timelines.of_trace(result, since, until).write(handle, fmt, raw=raw)
