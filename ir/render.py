@@ -64,7 +64,29 @@ def plain(value: Any) -> Any:
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    """Rows as JSON-ready dicts, column by column: a time column is written as text in one
+    vectorised pass (a 26k-event trace spent seconds on one Timestamp at a time)."""
+    names = [str(c) for c in frame.columns]
+    columns = [_plain_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _plain_column(column: pd.Series) -> list[Any]:
+    """A column's cells as `plain` makes them; times as `iso` writes them."""
+    import pandas as pd
+
+    if column.dtype == object:  # anything, times and lists included: one cell at a time
+        return [plain(value) for value in column.tolist()]
+    if not isinstance(column.dtype, pd.DatetimeTZDtype) and column.dtype.kind != "M":
+        return list(column.astype(object).where(column.notna(), None).tolist())
+    stamps = column.dt.tz_localize("UTC") if column.dt.tz is None else column.dt.tz_convert("UTC")
+    millis = (stamps.dt.microsecond // 1000).fillna(0).astype("int64")
+    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S") + (
+        ("." + millis.astype(str).str.zfill(3)).where(stamps.dt.microsecond != 0, "")
+    )
+    return [
+        None if missing else f"{value}Z" for value, missing in zip(text, stamps.isna(), strict=True)
+    ]
 
 
 def to_json(data: Any) -> str:
