@@ -19,9 +19,8 @@ trace's rows (DataFrames) go through the same SQL in an in-memory DuckDB.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, TextIO
 
 import duckdb
@@ -31,7 +30,7 @@ import pandas as pd
 from ir.errors import UsageError
 from ir.render import FORMULA_STARTS
 from ir.render import neutralise as neutralise
-from ir.sql import literal, literals
+from ir.sql import literals
 from ir.times import Time, window
 
 if TYPE_CHECKING:
@@ -66,7 +65,9 @@ COLUMNS = [
     "evidence_sha256",
 ]
 _BATCH_ROWS = 50_000  # rows per record batch written: memory stays flat with the case size
-_SORT_MEMORY = "512MB"  # DuckDB's share while a timeline is sorted and written
+# A case timeline is sorted and written in consecutive time windows of about this many
+# events (whole hours): memory holds one window, whatever the size of the case.
+CHUNK_EVENTS = 50_000
 _BOOLEANS = ("after_revocation", "after_ancestor_revocation", "new_place")
 _LISTS = ("issued", "revoked")
 
@@ -176,8 +177,8 @@ WITH ir_events AS (
            e.tenant, e.client_ip, e.user_agent, e.country, e.asn, e.outcome, e.error,
            f.path || '#' || e.record_no AS evidence, f.sha256 AS evidence_sha256
     FROM events e JOIN evidence_files f USING (file_id)
-    WHERE (?::TIMESTAMPTZ IS NULL OR e.time >= ?::TIMESTAMPTZ)
-      AND (?::TIMESTAMPTZ IS NULL OR e.time < ?::TIMESTAMPTZ)
+    WHERE ($3::TIMESTAMPTZ IS NULL OR e.time >= $3::TIMESTAMPTZ)
+      AND ($4::TIMESTAMPTZ IS NULL OR e.time < $4::TIMESTAMPTZ)
 ),
 window_refs AS (
     SELECT c.event_key AS ir_event, c.credential, c.relation, c.via, c.principal,
@@ -204,16 +205,28 @@ ir_refs AS (
     FROM window_refs r LEFT JOIN late l ON l.ir_event = r.ir_event AND l.credential = r.credential
 ),
 ir_principals AS (
-    SELECT credential, last(principal ORDER BY time, source, source_event_id) AS principal
-    FROM window_refs WHERE relation = 'issued' GROUP BY credential
+    SELECT c.credential, last(c.principal ORDER BY e.time, e.source, e.source_event_id) AS principal
+    FROM credential_refs c JOIN events e USING (event_key)
+    WHERE c.relation = 'issued'
+      AND c.credential IN (SELECT credential FROM window_refs WHERE relation = 'issued')
+      AND ($1::TIMESTAMPTZ IS NULL OR e.time >= $1::TIMESTAMPTZ)
+      AND ($2::TIMESTAMPTZ IS NULL OR e.time < $2::TIMESTAMPTZ)
+    GROUP BY c.credential
 )"""
+# Hours of the window with their events: where a case timeline's chunks may end.
+_HOURS_SQL = """
+SELECT date_trunc('hour', time) AS hour, count(*) AS events FROM events
+WHERE ($1::TIMESTAMPTZ IS NULL OR time >= $1::TIMESTAMPTZ)
+  AND ($2::TIMESTAMPTZ IS NULL OR time < $2::TIMESTAMPTZ)
+GROUP BY 1 ORDER BY 1
+"""
 # A trace's refs as the trace found them (flags and new places included), in a window;
 # an event is its (source, source_event_id).
 _TRACE_REFS_SQL = """
 WITH windowed AS (
     SELECT *, {'source': source, 'id': source_event_id} AS ir_event FROM ir_trace_events
-    WHERE (?::TIMESTAMPTZ IS NULL OR time >= ?::TIMESTAMPTZ)
-      AND (?::TIMESTAMPTZ IS NULL OR time < ?::TIMESTAMPTZ)
+    WHERE ($1::TIMESTAMPTZ IS NULL OR time >= $1::TIMESTAMPTZ)
+      AND ($2::TIMESTAMPTZ IS NULL OR time < $2::TIMESTAMPTZ)
 ),
 ir_events AS (
     SELECT DISTINCT ON (ir_event) ir_event, time, source, source_event_id, action, actor,
@@ -251,6 +264,8 @@ class Timeline:
     connection: duckdb.DuckDBPyConnection
     query: str
     parameters: list[Any] = field(default_factory=list)
+    # The query's parameters for each consecutive part `write` runs (default: the whole).
+    parts: list[list[Any]] = field(default_factory=list)
 
     def frame(self) -> pd.DataFrame:
         """The rows; `issued`/`revoked` as lists (None when empty), times tz-aware UTC."""
@@ -269,26 +284,12 @@ class Timeline:
         line = _CSV_LINE.format(safe="false" if raw else "true") if fmt == "csv" else _JSON_LINE
         query = f"SELECT {line} AS line FROM ({self.query})"
         written = 0
-        with _bounded_memory(self.connection):
-            reader = self.connection.sql(query, params=self.parameters).to_arrow_reader(_BATCH_ROWS)
+        for parameters in self.parts or [self.parameters]:
+            reader = self.connection.sql(query, params=parameters).to_arrow_reader(_BATCH_ROWS)
             for batch in reader:
                 out.write("".join(batch.column(0).to_pylist()))
                 written += batch.num_rows
         return written
-
-
-@contextmanager
-def _bounded_memory(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """DuckDB's memory limit held to _SORT_MEMORY while the rows are sorted and written: a
-    bigger case spills to disk instead of growing the process."""
-    ((limit,),) = connection.execute(
-        "SELECT current_setting('memory_limit') AS limit_text"
-    ).fetchall()
-    connection.execute(f"SET memory_limit = {literal(_SORT_MEMORY)}")
-    try:
-        yield
-    finally:
-        connection.execute(f"SET memory_limit = {literal(str(limit))}")
 
 
 def _listed(value: Any) -> list[str] | None:
@@ -337,7 +338,22 @@ def of_case(
     """Every event of the case in [since, until), whether or not it names a credential."""
     start, end = window(since, until)
     _register(connection)
-    return Timeline(connection, _CASE_REFS_SQL + _ROWS_SQL, [start, start, end, end])
+    parts = [[start, end, low, high] for low, high in _chunks(connection, start, end)]
+    return Timeline(connection, _CASE_REFS_SQL + _ROWS_SQL, [start, end, start, end], parts)
+
+
+def _chunks(connection: duckdb.DuckDBPyConnection, start: Any, end: Any) -> list[tuple[Any, Any]]:
+    """Consecutive windows covering [start, end), cut at whole hours once about
+    CHUNK_EVENTS events are in: sorted one after another, they are the case's order."""
+    edges: list[Any] = []
+    held = 0
+    for hour, events in connection.execute(_HOURS_SQL, [start, end]).fetchall():
+        if held and held + events > CHUNK_EVENTS:
+            edges.append(hour)
+            held = 0
+        held += events
+    bounds = [start, *edges, end]
+    return list(pairwise(bounds))
 
 
 def of_trace(trace: Trace, since: Time = None, until: Time = None) -> Timeline:
@@ -346,7 +362,7 @@ def of_trace(trace: Trace, since: Time = None, until: Time = None) -> Timeline:
     connection = _scratch()
     connection.register("ir_trace_events", trace.events)
     connection.register("ir_trace_credentials", trace.credentials[["id", "principal"]])
-    return Timeline(connection, _TRACE_REFS_SQL + _ROWS_SQL, [start, start, end, end])
+    return Timeline(connection, _TRACE_REFS_SQL + _ROWS_SQL, [start, end])
 
 
 def from_trace(trace: Trace, since: Time = None, until: Time = None) -> pd.DataFrame:
