@@ -5,7 +5,10 @@ runs in its own process so its peak RSS is its own. Baselines on the CloudTrail
 files: DuckDB's typed `read_json` of the fields the parser maps (columns given),
 DuckDB's auto-detected `read_json`, `read_json_objects` + `json_transform` (the
 engine's own reading, no mapping), an orjson loop, and pandas `json_normalize`
-(on a slice, scaled). The content hash (SHA-256 of each minified record) is priced
+(on a slice, scaled). Issue 27's measures: the whole-case timeline export against
+DuckDB's COPY of the events table, CloudTrail Event history (LookupEvents JSON-L,
+written from the incident's records) against DuckDB's read of the same fields, the
+busiest root's trace as JSON, and start-up against the bare interpreter. The content hash (SHA-256 of each minified record) is priced
 by ingesting the same CloudTrail files with DuckDB's hash() in its place. The trace
 is compared with a plain DuckDB lookup of the root's own events, and `ir impact` (which
 traces first) with the trace of the same root, in the same run.
@@ -40,6 +43,7 @@ CLOUDTRAIL_FIELDS = (
     " accessKey STRUCT(accessKeyId VARCHAR, userName VARCHAR)))[]"
 )
 PANDAS_SLICE_FILES = 20
+LOOKUP_RECORDS = 100_000  # Event history lines at most (issue 27 measures 100k)
 DATE_IN_PATH = re.compile(r"(20\d\d)[/-]?(\d\d)[/-]?(\d\d)")
 
 
@@ -309,6 +313,126 @@ def coverage_rows(result: dict[str, Any], events: int) -> list[dict[str, Any]]:
     ]
 
 
+def timeline_export(data: Path) -> dict[str, Any]:
+    """`ir timeline --format csv` of the whole case, streamed to a file (ir.timeline)."""
+    import ir
+    from ir import timeline
+
+    target = data / "timeline.csv"
+    with (
+        ir.open_case(data / "case.duckdb", read_only=True) as case,
+        target.open("w", encoding="utf-8", newline="") as out,
+    ):
+        rows = timeline.of_case(case.connection).write(out, "csv")
+    return {"rows": rows, "megabytes": (data / "timeline.csv").stat().st_size / 1e6}
+
+
+def copy_events_csv(data: Path) -> int:
+    """The baseline: DuckDB writing the events table as CSV in time order, nothing built."""
+    import duckdb
+
+    connection = duckdb.connect(str(data / "case.duckdb"), read_only=True)
+    target = str(data / "events.csv")
+    connection.execute(f"COPY (SELECT * FROM events ORDER BY time) TO '{target}' (HEADER)")
+    return int(connection.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def lookup_events_file(data: Path) -> Path:
+    """CloudTrail Event history as `aws cloudtrail lookup-events` gives it, one event per
+    line (JSON-L): the record as a JSON string in `CloudTrailEvent`, `EventTime` with a
+    space. Up to LOOKUP_RECORDS lines from the incident's CloudTrail records."""
+    path = data / "lookup_events.jsonl"
+    if path.exists():
+        return path
+    wanted = LOOKUP_RECORDS
+    with path.open("w") as out:
+        for file in cloudtrail_files(data):
+            with gzip.open(file, "rb") as handle:
+                for record in json.loads(handle.read())["Records"]:
+                    identity = record.get("userIdentity") or {}
+                    line = {
+                        "EventId": record["eventID"],
+                        "EventName": record["eventName"],
+                        "ReadOnly": "true",
+                        "AccessKeyId": identity.get("accessKeyId", ""),
+                        "EventTime": record["eventTime"].replace("T", " ").replace("Z", "+00:00"),
+                        "EventSource": record["eventSource"],
+                        "Username": identity.get("userName", ""),
+                        "Resources": [],
+                        "CloudTrailEvent": json.dumps(record),
+                    }
+                    out.write(json.dumps(line) + "\n")
+                    wanted -= 1
+                    if not wanted:
+                        return path
+    return path
+
+
+def ir_ingest_lookup_events(data: Path) -> int:
+    return _ingest(data / "lookup.duckdb", lookup_events_file(data))
+
+
+def read_lookup_events(data: Path) -> int:
+    """DuckDB's read of the same file's fields, three of them out of the embedded string."""
+    import duckdb
+
+    query = """
+        SELECT count(EventId), count(EventTime),
+               count(json_extract_string(CloudTrailEvent, '$.eventName')),
+               count(json_extract_string(CloudTrailEvent, '$.sourceIPAddress')),
+               count(json_extract_string(CloudTrailEvent, '$.userIdentity.accessKeyId'))
+        FROM read_json(?, format = 'newline_delimited', columns = {'EventId': 'VARCHAR',
+             'EventTime': 'VARCHAR', 'CloudTrailEvent': 'VARCHAR'})"""
+    return int(duckdb.connect().execute(query, [str(lookup_events_file(data))]).fetchone()[0])
+
+
+def trace_busiest(data: Path) -> dict[str, Any]:
+    """The credential with the most events traced, as `ir trace --format json` does (the
+    trace and its document), median of 3; beside a plain lookup of its own events."""
+    import ir
+    from ir import render
+
+    with ir.open_case(data / "case.duckdb", read_only=True) as case:
+        ((root, refs),) = case.connection.execute(
+            "SELECT credential, count(*) FROM credential_refs GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+        ).fetchall()
+        runs = _timed_runs(lambda: render.to_json(case.trace(root).to_json()), runs=3)
+        lookup = _timed_runs(
+            lambda: case.connection.execute(
+                "SELECT e.* FROM credential_refs c JOIN events e USING (event_key) WHERE c.credential = ?",
+                [root],
+            ).fetchall(),
+            runs=3,
+        )
+        result = case.trace(root)
+    return {
+        "root": root,
+        "root_refs": refs,
+        "seconds": statistics.median(runs),
+        "lookup_seconds": statistics.median(lookup),
+        "traced_events": len(result.events),
+        "traced_credentials": len(result.credentials),
+    }
+
+
+def start_up(data: Path) -> dict[str, float]:
+    """Wall time of `ir --help` and `ir trace --help` (median of 5, each a fresh process),
+    beside the interpreter's own start and an `import pandas`."""
+    ir_command = [sys.executable, "-c", "from ir.cli import app; app()"]
+    commands = {
+        "python": [sys.executable, "-c", "pass"],
+        "import_pandas": [sys.executable, "-c", "import pandas"],
+        "help": [*ir_command, "--help"],
+        "trace_help": [*ir_command, "trace", "--help"],
+    }
+    return {
+        name: statistics.median(
+            _timed_runs(lambda c=command: subprocess.run(c, capture_output=True, check=True))
+        )
+        for name, command in commands.items()
+    }
+
+
 def _timed_runs(work: Callable[[], object], runs: int = 5) -> list[float]:
     times = []
     for _ in range(runs):
@@ -334,6 +458,12 @@ MEASUREMENTS: dict[str, Callable[[Path], Any]] = {
     "ir_trace": trace_root,
     "ir_hunt": hunt_case,
     "ir_coverage": coverage_cost,
+    "ir_timeline_case_csv": timeline_export,
+    "duckdb_copy_events_csv": copy_events_csv,
+    "ir_ingest_lookup_events": ir_ingest_lookup_events,
+    "duckdb_read_lookup_events": read_lookup_events,
+    "ir_trace_busiest": trace_busiest,
+    "start_up": start_up,
 }
 
 
@@ -466,6 +596,47 @@ def run_size(out: Path, events: int, seed: int) -> list[dict[str, Any]]:
         impact_row(traced, row),
         hunt_row(results["ir_hunt"]["result"], traced, row),
         *coverage_rows(results["ir_coverage"]["result"], events),
+        *issue_27_rows(results, row),
+    ]
+
+
+def issue_27_rows(results: dict[str, Any], row: Callable[..., Any]) -> list[Any]:
+    """Timeline export, Event history ingest, a busy root's trace, start-up: each beside
+    its same-run baseline (the 10M ingest ratio is the CloudTrail ingest row above)."""
+    timeline, copy = results["ir_timeline_case_csv"], results["duckdb_copy_events_csv"]
+    rows = timeline["result"]["rows"]
+    lookup, read = results["ir_ingest_lookup_events"], results["duckdb_read_lookup_events"]
+    busy = results["ir_trace_busiest"]["result"]
+    start = results["start_up"]["result"]
+    return [
+        row(
+            "ir timeline --format csv, whole case s",
+            round(timeline["seconds"], 2),
+            f"{rows:,} rows ({timeline['result']['megabytes']:.0f} MB), "
+            f"{timeline['seconds'] / rows * 1e5:.2f}s per 100k rows (target < 0.5),"
+            f" peak RSS {timeline['peak_rss_mb']:.0f} MB (target < 1 GB at 10M);"
+            f" {timeline['seconds'] / copy['seconds']:.1f}x DuckDB COPY of the events table"
+            f" in time order ({copy['seconds']:.2f}s, RSS {copy['peak_rss_mb']:.0f} MB)",
+        ),
+        row(
+            f"ir ingest CloudTrail Event history JSON-L s ({lookup['result']:,} records)",
+            round(lookup["seconds"], 2),
+            f"{lookup['seconds'] / read['seconds']:.1f}x DuckDB's read of its fields, three out"
+            f" of the embedded string ({read['seconds']:.2f}s; target within 3x)",
+        ),
+        row(
+            f"ir trace --format json, busiest root s (median of 3; {busy['root'].split(':')[0]})",
+            round(busy["seconds"], 3),
+            f"{busy['traced_events']:,} rows, {busy['traced_credentials']} credentials,"
+            f" {busy['root_refs']:,} refs of its own; {busy['seconds'] / busy['lookup_seconds']:.0f}x"
+            f" a plain lookup of its events ({busy['lookup_seconds']:.3f}s); target < 1 s at 26k",
+        ),
+        row(
+            "ir --help s (median of 5)",
+            round(start["help"], 3),
+            f"ir trace --help {start['trace_help']:.3f}s; the interpreter alone"
+            f" {start['python']:.3f}s, import pandas {start['import_pandas']:.3f}s; target < 0.3 s",
+        ),
     ]
 
 

@@ -160,6 +160,7 @@ class Case:
         """Take evidence files (paths, folders or SHA-256) and every row of theirs out of the
         case, journaled; then work out again what the case can see."""
         return forgetting.forget(self.store, [str(f) for f in files], after=coverage.refresh)
+
     def collect(
         self,
         provider: str,

@@ -333,8 +333,14 @@ def _batches(pending: list[_Pending]) -> Iterator[list[_Pending]]:
 def _load_batch(store: Store, batch: list[_Pending]) -> None:
     """Load a batch in one transaction; a file DuckDB refuses is retried alone, then salvaged."""
     connection = store.connection
+    # Records a source unwraps from an envelope (Event history's CloudTrailEvent) are
+    # minified once, as vendor records, not first as the lines that carry them.
+    layout, parser = batch[0].layout, batch[0].parser
+    minify = parser.envelope is None or layout.kind == "wrapper"
     try:
-        _run_batch(connection, batch, lambda: reader_sql(batch[0].layout, _paths(batch)))
+        _run_batch(
+            connection, batch, lambda: reader_sql(layout, _paths(batch), minify=minify), minify
+        )
     except READ_ERRORS:
         if len(batch) > 1:
             for item in batch:
@@ -377,15 +383,19 @@ _BATCH_TABLES = ("ir_kept", "ir_conflicts", "ir_file_rows", "ir_mapped", "ir_rec
 
 
 def _run_batch(
-    connection: duckdb.DuckDBPyConnection, batch: list[_Pending], records: Callable[[], str]
+    connection: duckdb.DuckDBPyConnection,
+    batch: list[_Pending],
+    records: Callable[[], str],
+    minified: bool = True,
 ) -> None:
-    """`records` builds the reader SQL once the batch's file ids exist."""
+    """`records` builds the reader SQL once the batch's file ids exist; `minified`: whether
+    it minifies them (Parser.select_sql)."""
     parser = batch[0].parser
     connection.execute("BEGIN TRANSACTION")
     try:
         _replace_files(connection, batch)
         _register_files(connection, batch)
-        _stage(connection, parser, records())
+        _stage(connection, parser, records(), minified)
         _load_staged(connection, parser)
         _finish_files(connection, batch)
         connection.execute("COMMIT")
@@ -429,7 +439,9 @@ def _register_files(connection: duckdb.DuckDBPyConnection, batch: list[_Pending]
     )
 
 
-def _stage(connection: duckdb.DuckDBPyConnection, parser: Parser, records: str) -> None:
+def _stage(
+    connection: duckdb.DuckDBPyConnection, parser: Parser, records: str, minified: bool
+) -> None:
     """Read the batch's records into `ir_records`, map them into `ir_mapped`, number them.
 
     Both tables are written in parallel and keep the readers' evidence order, so a
@@ -442,6 +454,7 @@ def _stage(connection: duckdb.DuckDBPyConnection, parser: Parser, records: str) 
     mapped = parser.select_sql(
         "SELECT file, rowid AS position, record, reason FROM ir_records",
         legacy_hash=_holds_legacy_hashes(connection),
+        minified=minified,
     )
     if parser.positional:
         mapped = f"SELECT * FROM ({mapped}) ORDER BY position, part_no"

@@ -14,13 +14,15 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pandas as pd
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("table", "json", "csv")
 # OWASP "CSV injection": a cell starting with one of these is a formula to Excel/LibreOffice/Sheets.
@@ -34,6 +36,8 @@ _JSON_UNPRINTABLE = re.compile(
 
 def iso(value: Any) -> str | None:
     """A timestamp as ISO 8601 UTC with `Z` (milliseconds kept when present)."""
+    import pandas as pd  # loaded already wherever a timestamp comes from; not at start-up
+
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return None
     stamp = pd.Timestamp(value)
@@ -48,9 +52,9 @@ def iso(value: Any) -> str | None:
 
 def plain(value: Any) -> Any:
     """A cell as a JSON-ready Python value."""
-    if isinstance(value, (pd.Timestamp, datetime)):
+    if isinstance(value, datetime):  # pandas' Timestamp and NaT are datetimes
         return iso(value)
-    if value is None or value is pd.NaT:
+    if value is None:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
@@ -60,7 +64,29 @@ def plain(value: Any) -> Any:
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    """Rows as JSON-ready dicts, column by column: a time column is written as text in one
+    vectorised pass (a 26k-event trace spent seconds on one Timestamp at a time)."""
+    names = [str(c) for c in frame.columns]
+    columns = [_plain_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _plain_column(column: pd.Series) -> list[Any]:
+    """A column's cells as `plain` makes them; times as `iso` writes them."""
+    import pandas as pd
+
+    if column.dtype == object:  # anything, times and lists included: one cell at a time
+        return [plain(value) for value in column.tolist()]
+    if not isinstance(column.dtype, pd.DatetimeTZDtype) and column.dtype.kind != "M":
+        return list(column.astype(object).where(column.notna(), None).tolist())
+    stamps = column.dt.tz_localize("UTC") if column.dt.tz is None else column.dt.tz_convert("UTC")
+    millis = (stamps.dt.microsecond // 1000).fillna(0).astype("int64")
+    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S") + (
+        ("." + millis.astype(str).str.zfill(3)).where(stamps.dt.microsecond != 0, "")
+    )
+    return [
+        None if missing else f"{value}Z" for value, missing in zip(text, stamps.isna(), strict=True)
+    ]
 
 
 def to_json(data: Any) -> str:

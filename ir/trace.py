@@ -366,12 +366,6 @@ def _first_parents(edges: pd.DataFrame) -> dict[str, str]:
     return dict(zip(first["credential"], first["parent"], strict=True))
 
 
-def _revocation_times(refs: pd.DataFrame) -> dict[str, pd.Timestamp]:
-    """When each credential of `refs` died, for those that did."""
-    times = {c: _revoked_at(own) for c, own in refs.groupby("credential", sort=False)}
-    return {c: t for c, t in times.items() if t is not None}
-
-
 @dataclass(frozen=True)
 class Exposure:
     """When the traced credentials were exposed; `assumed` when defaulted, `basis` says how."""
@@ -412,32 +406,39 @@ def _exposure(
 def _credentials(
     closure: list[str], roots: list[str], edges: pd.DataFrame, refs: pd.DataFrame
 ) -> pd.DataFrame:
+    """One row per traced credential. Each fact is worked out for all credentials at once
+    (a busy root has thousands of derived keys: per-credential filtering was quadratic)."""
     depth = _depths(roots, edges)
     lineage = nx.DiGraph(list(zip(edges["parent"], edges["credential"], strict=True)))
+    incoming = _incoming(edges)
+    principals = _principals(refs)
+    revoked = _revocation_times(refs)
+    expiries = _expiries(refs)
+    by_credential = refs.groupby("credential", sort=False)
+    first_seen = by_credential["time"].min().to_dict()
+    last_seen = by_credential["time"].max().to_dict()
+    counts = by_credential["event_key"].nunique().to_dict()
     rows = []
     for credential in closure:
-        own = refs[refs["credential"] == credential]
-        incoming = edges[edges["credential"] == credential].sort_values("time")
+        issuers = incoming.get(credential, [])
         if credential in roots:  # under another root only if it derives from that one
             below = nx.descendants(lineage, credential) if credential in lineage else set()
-            incoming = incoming[~incoming["parent"].isin(below)]
-        parent = None if incoming.empty else incoming.iloc[0]
+            issuers = [(p, via) for p, via in issuers if p not in below]
+        parents = sorted({p for p, _ in issuers})
         rows.append(
             {
                 "id": credential,
                 "kind": credential.split(":", 1)[0],
-                "parent": None if parent is None else parent["parent"],
-                "relation_to_parent": None if parent is None else parent["via"],
-                "principal": _principal(own),
-                "first_seen": own["time"].min() if not own.empty else None,
-                "last_seen": own["time"].max() if not own.empty else None,
-                "events": int(own["event_key"].nunique()),
-                "revoked_at": _revoked_at(own),
-                "expires_at": _expires_at(own),
+                "parent": issuers[0][0] if issuers else None,
+                "relation_to_parent": issuers[0][1] if issuers else None,
+                "principal": principals.get(credential),
+                "first_seen": first_seen.get(credential),
+                "last_seen": last_seen.get(credential),
+                "events": int(counts.get(credential, 0)),
+                "revoked_at": revoked.get(credential),
+                "expires_at": expiries.get(credential),
                 "depth": depth.get(credential, 0),
-                "parents": sorted(set(incoming["parent"]))
-                if len(set(incoming["parent"])) > 1
-                else None,
+                "parents": parents if len(parents) > 1 else None,
             }
         )
     frame = pd.DataFrame(rows, columns=CREDENTIAL_COLUMNS)
@@ -448,6 +449,17 @@ def _credentials(
     return frame.sort_values(
         ["depth", "first_seen"], kind="stable", na_position="last"
     ).reset_index(drop=True)
+
+
+def _incoming(edges: pd.DataFrame) -> dict[str, list[tuple[str, Any]]]:
+    """Per credential, its issuers (parent, via), earliest issuing event first."""
+    ordered = edges.sort_values("time", kind="stable")
+    found: dict[str, list[tuple[str, Any]]] = {}
+    for credential, parent, via in zip(
+        ordered["credential"], ordered["parent"], ordered["via"], strict=True
+    ):
+        found.setdefault(credential, []).append((parent, via))
+    return found
 
 
 def _depths(roots: list[str], edges: pd.DataFrame) -> dict[str, int]:
@@ -461,46 +473,55 @@ def _depths(roots: list[str], edges: pd.DataFrame) -> dict[str, int]:
     return lengths
 
 
-def _principal(own: pd.DataFrame) -> str | None:
-    """Whom the credential belongs to: as its issuance says, else as its uses say most often."""
-    issued = own.loc[own["relation"] == "issued", "principal"].dropna()
-    if not issued.empty:
-        return str(issued.iloc[0])
-    used = own["principal"].dropna()
-    return None if used.empty else str(used.mode().iloc[0])
+def _principals(refs: pd.DataFrame) -> dict[str, str]:
+    """Whom each credential belongs to: as its first issuance naming one says, else as its
+    refs say most often (ties: the first name in order)."""
+    named = refs.dropna(subset=["principal"])
+    issued = named[named["relation"] == "issued"].drop_duplicates("credential")
+    counts = named.groupby(["credential", "principal"], sort=True).size().rename("n").reset_index()
+    common = counts.sort_values(["credential", "n"], ascending=[True, False], kind="stable")
+    common = common.drop_duplicates("credential")
+    found = dict(zip(common["credential"], common["principal"].astype(str), strict=True))
+    found.update(zip(issued["credential"], issued["principal"].astype(str), strict=True))
+    return found
 
 
-def _revoked_at(own: pd.DataFrame) -> pd.Timestamp | None:
-    """When the credential died: the first revocation since it was last (re-)issued, if any."""
-    changes = own[own["relation"].isin(["revoked", "issued"]) & (own["outcome"] == "success")]
-    revoked_at = None
-    for relation, time in zip(changes["relation"], changes["time"], strict=True):
+def _revocation_times(refs: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """When each credential died, for those that did: the first revocation since it was
+    last (re-)issued."""
+    changes = refs[refs["relation"].isin(["revoked", "issued"]) & (refs["outcome"] == "success")]
+    revoked: dict[str, pd.Timestamp | None] = {}
+    for credential, relation, time in zip(
+        changes["credential"], changes["relation"], changes["time"], strict=True
+    ):
         if relation == "issued":
-            revoked_at = None
-        elif revoked_at is None:
-            revoked_at = time
-    return revoked_at
+            revoked[credential] = None
+        elif revoked.get(credential) is None:
+            revoked[credential] = time
+    return {c: t for c, t in revoked.items() if t is not None}
 
 
-def _expires_at(own: pd.DataFrame) -> pd.Timestamp | None:
-    """When the credential stops working, as its last successful issuance logged it."""
-    issued = own[(own["relation"] == "issued") & (own["outcome"] == "success")]
-    if issued.empty or pd.isna(issued["expires_at"].iloc[-1]):
-        return None
-    return pd.Timestamp(issued["expires_at"].iloc[-1])
+def _expiries(refs: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """When each credential stops working, as its last successful issuance logged it."""
+    issued = refs[(refs["relation"] == "issued") & (refs["outcome"] == "success")]
+    last = issued.drop_duplicates("credential", keep="last")
+    return {
+        c: pd.Timestamp(t)
+        for c, t in zip(last["credential"], last["expires_at"], strict=True)
+        if not pd.isna(t)
+    }
 
 
 def _ancestors(above: pd.DataFrame, above_refs: pd.DataFrame) -> pd.DataFrame:
     """The issuance edges above the roots, each with what the logs say of its parent:
     whose it is, when first seen, when revoked."""
     frame = above.rename(columns={"credential": "id", "via": "relation_to_parent"})
-    own = {credential: rows for credential, rows in above_refs.groupby("credential", sort=False)}
+    principals = _principals(above_refs)
+    first_seen = above_refs.groupby("credential", sort=False)["time"].min().to_dict()
     revoked = _revocation_times(above_refs)
     frame = frame.assign(
-        parent_principal=[_principal(own[p]) if p in own else None for p in frame["parent"]],
-        parent_first_seen=pd.to_datetime(
-            [own[p]["time"].min() if p in own else None for p in frame["parent"]], utc=True
-        ),
+        parent_principal=[principals.get(p) for p in frame["parent"]],
+        parent_first_seen=pd.to_datetime([first_seen.get(p) for p in frame["parent"]], utc=True),
         parent_revoked_at=pd.to_datetime([revoked.get(p) for p in frame["parent"]], utc=True),
     )
     return frame.reindex(columns=ANCESTOR_COLUMNS).reset_index(drop=True)

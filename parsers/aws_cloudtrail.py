@@ -38,6 +38,8 @@ type of the CloudTrail API, AWS service API references for the request fields):
 Access: `readOnly` true is read (KMS GenerateDataKey too, which the shared rule would
 call admin), but for AssumeRole* (auth); otherwise the shared rule over eventName.
 Scopes: an AssumeRole key carries its role (`requestParameters.roleArn`).
+- Pipelines that re-case keys write `principalid` / `accesskeyid`: the caller's key and
+  principal id are read whatever their case.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ir import sql
-from parsers.base import CredentialRef, Parser, Resource
+from parsers.base import CredentialRef, Parser, Resource, any_case
 
 ISSUING_CALLS = (
     "AssumeRole",
@@ -55,7 +57,9 @@ ISSUING_CALLS = (
     "GetSessionToken",
     "GetFederationToken",
 )
-CALLER_KEY = "ir_id('aws_access_key', r.userIdentity.accessKeyId)"
+CALLER_KEY_ID = any_case(("userIdentity",), "accessKeyId")
+PRINCIPAL_ID = any_case(("userIdentity",), "principalId")
+CALLER_KEY = f"ir_id('aws_access_key', {CALLER_KEY_ID})"
 # A denied re-activation issued nothing: no issued ref.
 SUCCEEDED = "ir_blank(r.errorCode) IS NULL"
 IDENTITY = {
@@ -231,7 +235,7 @@ PARSER = Parser(
         "outcome": "CASE WHEN ir_blank(r.errorCode) IS NOT NULL"
         " OR r.responseElements.ConsoleLogin = 'Failure' THEN 'failure' ELSE 'success' END",
         "error": "coalesce(ir_blank(r.errorCode), ir_blank(r.errorMessage))",
-        "actor": "coalesce(ir_blank(r.userIdentity.arn), ir_blank(r.userIdentity.principalId),"
+        "actor": f"coalesce(ir_blank(r.userIdentity.arn), {PRINCIPAL_ID},"
         " ir_blank(r.userIdentity.userName), ir_blank(r.userIdentity.invokedBy))",
         "tenant": "coalesce(ir_blank(r.recipientAccountId), ir_blank(r.userIdentity.accountId))",
         "client_ip": "ir_blank(r.sourceIPAddress)",
@@ -242,8 +246,8 @@ PARSER = Parser(
         CredentialRef(
             "aws_access_key",
             "used",
-            value="r.userIdentity.accessKeyId",
-            principal="coalesce(ir_blank(r.userIdentity.arn), ir_blank(r.userIdentity.principalId))",
+            value=CALLER_KEY_ID,
+            principal=f"coalesce(ir_blank(r.userIdentity.arn), {PRINCIPAL_ID})",
         ),
         CredentialRef(
             "aws_access_key",

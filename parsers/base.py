@@ -137,6 +137,14 @@ SQL_MACROS = (
               AS TIMESTAMPTZ))
         END)""",
     *ACCESS_MACROS,
+    # A member of a JSON object whatever the case of its name, for fields that pipelines
+    # re-case (`callerIP`, `principalid`): `name` in lower case, `spelled` the member as the
+    # parser's fields read it. Only a record without that spelling is searched, and only one
+    # whose text holds the name in some case is parsed again.
+    """CREATE OR REPLACE TEMP MACRO ir_member(record, path, name, spelled) AS CASE
+        WHEN spelled IS NULL AND regexp_matches(CAST(record AS VARCHAR), '(?i)"' || name || '"')
+        THEN json_extract(record, path) ->> ('$."' || list_filter(
+            json_keys(json_extract(record, path)), lambda k: lower(k) = name)[1] || '"') END""",
 )
 
 
@@ -351,30 +359,33 @@ class Parser:
         """The resource types this source emits, each once (`ir kinds`)."""
         return tuple(dict.fromkeys(name for resource in self.resources for name in resource.names))
 
-    def select_sql(self, records: str, legacy_hash: bool = False) -> str:
+    def select_sql(self, records: str, legacy_hash: bool = False, minified: bool = True) -> str:
         """SELECT mapping `records(file, position, record, reason)` to event rows, refs and
         resources.
 
         `record` is minified JSON (ir.formats), so its hash is the content hash;
         `position` is the record's place in its batch (evidence order), kept on its rows.
         `legacy_hash`: fill `legacy_hash` with the hash older cases kept (LEGACY_HASH_SQL).
+        `minified=False`: records as the file holds them, minified here only when they are
+        the vendor record (no envelope): an enveloped record is not written twice.
         """
         structure = dict(self.fields)
-        if self.envelope:
-            structure[self.envelope] = "JSON"
+        if self.envelope:  # as text: a string's content, or an object's own JSON, unescaped once
+            structure[self.envelope] = "VARCHAR"
         transform = sql.structure(structure)
         columns = ",\n  ".join(self._column_sql(c) for c in EVENT_COLUMNS)
         refs = ", ".join(ref.list_sql() for ref in self.credentials)
         resources = resources_sql(self.resources)
-        wrapped = f"ir_first_r.{sql.identifier(self.envelope)}" if self.envelope else "NULL::JSON"
+        wrapped = (
+            f"ir_first_r.{sql.identifier(self.envelope)}" if self.envelope else "NULL::VARCHAR"
+        )
         legacy = LEGACY_HASH_SQL if legacy_hash else "NULL::UBIGINT"
         parsed = f"""
   SELECT *, {CONTENT_HASH_SQL} AS content_hash, {legacy} AS legacy_hash,
          CASE WHEN ir_wrapped IS NULL THEN ir_first_r ELSE json_transform(vendor_record, {transform}) END AS r
   FROM (
-    SELECT *, CASE WHEN ir_wrapped IS NULL THEN ir_unwrapped
-                   WHEN json_type(ir_wrapped) = 'OBJECT' THEN ir_wrapped
-                   WHEN json_valid(ir_wrapped ->> '$') THEN json(ir_wrapped ->> '$') END AS vendor_record
+    SELECT *, CASE WHEN ir_wrapped IS NULL THEN {"ir_unwrapped" if minified else "json(ir_unwrapped)"}
+                   WHEN json_valid(ir_wrapped) THEN json(ir_wrapped) END AS vendor_record
     FROM (
       SELECT *, {wrapped} AS ir_wrapped
       FROM (SELECT *, json_transform(ir_unwrapped, {transform}) AS ir_first_r
@@ -419,6 +430,16 @@ FROM ({self._parts_sql(parsed)}))"""
                 " END || CASE WHEN part_no > 1 THEN '#' || part_no ELSE '' END AS source_event_id"
             )
         return f"CAST(({expression}) AS VARCHAR) AS {column}"
+
+
+def any_case(path: Sequence[str], name: str) -> str:
+    """SQL for the member `name` of the object at `path`: as spelled in the parser's fields
+    (struct `r`), else in whatever case the record spells it (a pipeline's `callerIP`).
+    Blank is missing, as `ir_blank` says."""
+    spelled = "r." + ".".join(sql.identifier(part) for part in (*path, name))
+    path_text = sql.json_path_literal(path)
+    anyhow = f"ir_member(vendor_record, {path_text}, {sql.literal(name.lower())}, {spelled})"
+    return f"coalesce(ir_blank({spelled}), ir_blank({anyhow}))"
 
 
 def explode_sql(path: Sequence[sql.PathToken], element: Structure) -> str:

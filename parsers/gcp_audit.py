@@ -18,6 +18,10 @@ conformance samples (FIELD_NOTES §11):
   identity federation) and names the target account in `request.name`.
 - Workspace events shared to Cloud Logging (`metadata` ActivityProto) belong to
   google_workspace, GKE's `k8s.io` entries to k8s_audit.
+- Pipelines touch the record on the way: some rename `@type` (`at_sign_type`), some
+  re-case keys within one file (`callerIP`, `principalemail`). An entry is still an
+  audit log by its `logName` (`…/logs/cloudaudit.googleapis.com%2F…`) and its
+  `protoPayload`; the caller, its key, address and agent are read whatever their case.
 Credentials:
 - `gcp_sa_key` = the key id, the last segment of the key's resource name: the
   other segments vary between events for one key (`projects/-` or the project,
@@ -43,14 +47,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from ir import sql
-from parsers.base import CredentialRef, Parser, Resource
+from parsers.base import CredentialRef, Parser, Resource, any_case
 
 AUDIT_LOG = "google.cloud.audit.AuditLog"
 MINTING = ("GenerateAccessToken", "GenerateIdToken", "SignJwt", "SignBlob")
 KEY_CREATION = ("CreateServiceAccountKey", "UploadServiceAccountKey")
 KEY_REMOVAL = ("DisableServiceAccountKey", "DeleteServiceAccountKey")
 AUTH = "r.protoPayload.authenticationInfo"
-CALLER = f"coalesce(ir_blank({AUTH}.principalEmail), ir_blank({AUTH}.principalSubject))"
+AUTH_PATH = ("protoPayload", "authenticationInfo")
+REQUEST_METADATA = ("protoPayload", "requestMetadata")
+EMAIL = any_case(AUTH_PATH, "principalEmail")
+CALLER = f"coalesce({EMAIL}, {any_case(AUTH_PATH, 'principalSubject')})"
+KEY_NAME = any_case(AUTH_PATH, "serviceAccountKeyName")
+AUDIT_LOG_NAMES = ("cloudaudit.googleapis.com%2f", "cloudaudit.googleapis.com/")
 METHOD = "regexp_extract(r.protoPayload.methodName, '[^.]+$')"
 SUCCEEDED = "coalesce(try_cast(r.protoPayload.status.code AS INTEGER), 0) = 0"
 TARGET_NAME = (
@@ -66,13 +75,24 @@ def key_account(name: str) -> str:
     return f"nullif(regexp_extract({name}, '/serviceAccounts/([^/]+)/keys/', 1), '')"
 
 
-CALLER_KEY = f"ir_id('gcp_sa_key', {key_id(f'{AUTH}.serviceAccountKeyName')})"
+CALLER_KEY = f"ir_id('gcp_sa_key', {key_id(KEY_NAME)})"
 IMPERSONATED = f"nullif(regexp_extract({TARGET_NAME}, '/serviceAccounts/([^/]+)$', 1), '')"
 
 
 def is_audit_entry(record: Mapping[str, Any]) -> bool:
+    """A Cloud Audit Log entry: its payload's type says so, or (type renamed by a pipeline)
+    its log's name does."""
     payload = record.get("protoPayload")
-    return isinstance(payload, dict) and str(payload.get("@type", "")).endswith(AUDIT_LOG)
+    if not isinstance(payload, dict):
+        return False
+    if _type(payload).endswith(AUDIT_LOG):
+        return True
+    return any(name in str(record.get("logName", "")).lower() for name in AUDIT_LOG_NAMES)
+
+
+def _type(message: Mapping[str, Any]) -> str:
+    """A protobuf message's `@type`, or what a pipeline renamed it to."""
+    return str(message.get("@type", message.get("at_sign_type", "")))
 
 
 def detect(record: Mapping[str, Any]) -> bool:
@@ -80,7 +100,7 @@ def detect(record: Mapping[str, Any]) -> bool:
         return False
     payload = record["protoPayload"]
     metadata = payload.get("metadata")
-    workspace = isinstance(metadata, dict) and "ActivityProto" in str(metadata.get("@type", ""))
+    workspace = isinstance(metadata, dict) and "ActivityProto" in _type(metadata)
     return payload.get("serviceName") != "k8s.io" and not workspace
 
 
@@ -124,14 +144,14 @@ PARSER = Parser(
         "actor": CALLER,
         "tenant": "coalesce(ir_blank(r.resource.labels.project_id),"
         " nullif(regexp_extract(r.logName, '^projects/([^/]+)/', 1), ''))",
-        "client_ip": "ir_blank(r.protoPayload.requestMetadata.callerIp)",
-        "user_agent": "ir_blank(r.protoPayload.requestMetadata.callerSuppliedUserAgent)",
+        "client_ip": any_case(REQUEST_METADATA, "callerIp"),
+        "user_agent": any_case(REQUEST_METADATA, "callerSuppliedUserAgent"),
     },
     credentials=(
         CredentialRef(
             "gcp_sa_key",
             "used",
-            value=key_id(f"{AUTH}.serviceAccountKeyName"),
+            value=key_id(KEY_NAME),
             principal=CALLER,
         ),
         CredentialRef(
@@ -173,9 +193,9 @@ PARSER = Parser(
             "gcp_sa_impersonation",
             "used",
             value=f"coalesce(ir_blank(item.firstPartyPrincipal.principalEmail),"
-            f" ir_blank(item.principalSubject)) || '/' || ir_blank({AUTH}.principalEmail)",
+            f" ir_blank(item.principalSubject)) || '/' || {EMAIL}",
             each=f"{AUTH}.serviceAccountDelegationInfo",
-            principal=f"ir_blank({AUTH}.principalEmail)",
+            principal=EMAIL,
         ),
     ),
     resources=(Resource("gcp_resource", "r.protoPayload.resourceName"),),

@@ -21,6 +21,12 @@ conformance samples (FIELD_NOTES §10):
   CreatedBy.Username), event objects (EventIdentifier, EventDate, …).
   Id: EventIdentifier, else Id.
 - Streamed events arrive as the CometD message above; the payload is the event.
+- The Pub/Sub API, Event Monitoring streams and third-party collectors also deliver
+  event objects as plain PascalCase JSON without `attributes` (times with `Z` or
+  `+0000`): recognised by `EventIdentifier` + `EventDate`, or LoginHistory's
+  `LoginTime` + `UserId`. Their type is then read from their fields: LoginEvent's
+  `LoginType` / `LoginHistoryId` (field lists of the LoginEvent and LoginHistory
+  references), LoginHistory's `LoginTime`.
 Credentials (contract §1): `salesforce_connected_app` = CONNECTED_APP_ID's
 first 15 characters; `salesforce_login` = LOGIN_KEY; `salesforce_session` =
 SESSION_KEY where not empty, parent = the login of the same row. The first row
@@ -53,7 +59,12 @@ USER = (
 )
 # The channel of a streamed event names its type (/event/LoginEventStream).
 CHANNEL = "nullif(regexp_extract(record ->> '$.channel', '^/event/(\\w+)$', 1), '')"
-EVENT_TYPE = f"coalesce(ir_blank(r.EVENT_TYPE), ir_blank(r.attributes.type), {CHANNEL})"
+# An event object delivered without `attributes` or channel, typed by its own fields.
+SHAPE = (
+    "CASE WHEN r.EventIdentifier IS NOT NULL AND coalesce(r.LoginType, r.LoginHistoryId) IS NOT NULL"
+    " THEN 'LoginEvent' WHEN r.LoginTime IS NOT NULL THEN 'LoginHistory' END"
+)
+EVENT_TYPE = f"coalesce(ir_blank(r.EVENT_TYPE), ir_blank(r.attributes.type), {CHANNEL}, {SHAPE})"
 FAILED = (
     "coalesce(coalesce(r.LOGIN_STATUS, 'LOGIN_NO_ERROR') <> 'LOGIN_NO_ERROR'"
     " OR upper(left(r.REQUEST_STATUS, 1)) IN ('F', 'A')"
@@ -95,7 +106,16 @@ def detect(record: Mapping[str, Any]) -> bool:
     if isinstance(attributes, dict) and "type" in attributes and "url" in attributes:
         return True
     data = record.get("data")
-    return isinstance(data, dict) and isinstance(data.get("payload"), dict) and "event" in data
+    if isinstance(data, dict) and isinstance(data.get("payload"), dict) and "event" in data:
+        return True
+    return _plain_event(record)
+
+
+def _plain_event(record: Mapping[str, Any]) -> bool:
+    """An event object without `attributes` (Pub/Sub API, streams, collectors)."""
+    if "EventIdentifier" in record and "EventDate" in record:
+        return True
+    return "LoginTime" in record and "UserId" in record and "LoginType" in record
 
 
 PARSER = Parser(
@@ -148,6 +168,8 @@ PARSER = Parser(
                 "METHOD_NAME",
                 "REPORT_ID",
                 "QueriedEntities",
+                "LoginType",
+                "LoginHistoryId",
             )
         },
         "attributes": {"type": "VARCHAR"},

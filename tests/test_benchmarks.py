@@ -38,5 +38,9 @@ def test_make_bench_reports_every_measure_beside_its_baseline(tmp_path: Path) ->
         "ir trace s (median of 5; slowest of 6 roots: entra_session)",
         "ir impact s (median of 5; slowest of 6 roots)",
         "ir coverage s (median of 5)",
+        "ir timeline --format csv, whole case s",
+        "ir ingest CloudTrail Event history JSON-L s (2,000 records)",
+        "ir trace --format json, busiest root s (median of 3; x)",
+        "ir --help s (median of 5)",
     ):
         assert any(m.startswith(wanted.split(" (")[0]) for m in measures), (wanted, measures)

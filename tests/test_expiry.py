@@ -43,9 +43,9 @@ def session_expiring(expiration: str, *later: dict[str, Any]) -> list[dict[str, 
 
 def traced(tmp_path: Path, records: list[dict[str, Any]]) -> ir.Trace:
     v.write_cloudtrail(tmp_path / "logs" / "ct.json", records)
-    case = ir.open_case(tmp_path / "case.duckdb")
-    case.ingest(tmp_path / "logs")
-    return case.trace(f"aws_access_key:{KEY}")
+    with ir.open_case(tmp_path / "case.duckdb") as case:
+        case.ingest(tmp_path / "logs")
+        return case.trace(f"aws_access_key:{KEY}")
 
 
 def test_the_real_sample_records_its_expiry(tmp_path: Path) -> None:

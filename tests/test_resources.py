@@ -328,7 +328,7 @@ def test_mapping_resources_read_hostile_text_as_text(
     ]
     assert set(tables["table_name"]) == {  # no table dropped or added by the mapping's text
         "case_meta", "evidence_files", "events", "event_hours", "coverage_spans",
-        "credential_refs", "event_resources", "rejects", "journal",
+        "credential_refs", "event_resources", "rejects", "journal", "unloaded_files",
     }  # fmt: skip
 
 

@@ -5,6 +5,10 @@ Data goes to stdout (tables on a terminal, `--format json|csv` for scripts);
 progress and messages go to stderr. Exit status (contract §3): 0 ok, 1 error naming
 the file/record/argument, 2 usage error, 3 nothing found — each `ir.errors.IrError`
 carries its own.
+
+Start-up: the command modules import typer, rich and the leaves at load; the library
+(DuckDB, pandas, networkx, pyarrow, plotly, jinja) loads inside the commands that use it,
+so `ir --help` and every command's argument parsing pay none of it (tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -15,19 +19,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
-import duckdb
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
 from ir import render
-from ir.case import Case, open_case
 from ir.errors import IrError
-from ir.store import DAMAGE, damaged, first_line
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ir.case import Case
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 EXIT_STATUS = (
@@ -78,10 +83,25 @@ class Commands(TyperGroup):
             raise  # the reader closed stdout (`| head`): click ends quietly (status 1)
         except OSError as error:
             raise fail(_os_message(error)) from None
-        except duckdb.Error as error:
-            if DAMAGE.search(str(error)):
-                raise fail(damaged(Commands.case or "the case file", error)) from None
-            raise fail(f"DuckDB: {first_line(error)}") from None
+        except Exception as error:
+            if not _from_duckdb(error):
+                raise
+            raise fail(_duckdb_message(error)) from None
+
+
+def _from_duckdb(error: Exception) -> bool:
+    """Whether DuckDB raised it (a command that never loaded DuckDB cannot have)."""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(error, duckdb.Error)
+
+
+def _duckdb_message(error: Exception) -> str:
+    """A damaged case file named as such; any other DuckDB error by its first line."""
+    from ir.store import DAMAGE, damaged, first_line
+
+    if DAMAGE.search(str(error)):
+        return damaged(Commands.case or "the case file", error)
+    return f"DuckDB: {first_line(error)}"
 
 
 def _plain_flags(params: list[Any]) -> None:
@@ -167,6 +187,8 @@ def fail(message: str, status: int = 1) -> typer.Exit:
 @contextmanager
 def opened(path: Path, read_only: bool = False) -> Iterator[Case]:
     """The case, waiting (with one line on stderr) while another process writes it."""
+    from ir.case import open_case
+
     Commands.case = path
     case = open_case(
         path,
@@ -196,12 +218,18 @@ def _lock_timeout() -> float | None:
         raise fail(f"IR_LOCK_TIMEOUT={text}: give seconds, e.g. 120", 2) from None
 
 
-def write_output(out: Path, text: str) -> None:
-    """Write a command's output to `--out`, creating missing folders; a folder is refused."""
+@contextmanager
+def output(out: Path | None) -> Iterator[TextIO]:
+    """Where a command streams its output: stdout, or the `--out` file (missing folders
+    created, a folder refused, written as given: no newline translation)."""
+    if out is None:
+        yield sys.stdout
+        return
     if out.is_dir():
         raise fail(f"--out {out}: a folder; give a file name inside it", 2)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
     stderr.print(f"wrote {escape(render.printable(str(out)))}", soft_wrap=True)
 
 

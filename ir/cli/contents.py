@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import duckdb
 import typer
 
-from ir import contents, render
+from ir import render
 from ir.cli.common import (
     DEFAULT_CASE,
     CasePath,
@@ -28,6 +27,8 @@ TABLE_ROWS = 1000  # a table longer than this is for a file, not a terminal
 @app.command()
 def sources(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
     """Known log sources, in detection order, with what the case holds of each."""
+    from ir import contents
+
     check_format(fmt)
     with existing(case) as opened_case:
         frame = contents.sources(opened_case.connection if opened_case else None)
@@ -60,13 +61,13 @@ def kinds(
     fmt: Format = "table",
     resources: Annotated[
         bool,
-        typer.Option(
-            "--resources", help="The resource types each source emits instead."
-        ),
+        typer.Option("--resources", help="The resource types each source emits instead."),
     ] = False,
 ) -> None:
     """Credential kinds ir knows (kind:value ids), with how many of each the case holds;
     with --resources, the resource types each source emits."""
+    from ir import contents
+
     check_format(fmt)
     with existing(case) as opened_case:
         connection = opened_case.connection if opened_case else None
@@ -117,6 +118,8 @@ def sql(
 
     Example: ir sql "SELECT action, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"
     """
+    import duckdb
+
     check_format(fmt)
     with opened(case, read_only=True) as opened_case:
         opened_case.sandbox()

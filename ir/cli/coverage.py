@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from ir import coverage as coverages
 from ir import render
 from ir.cli.common import (
     DEFAULT_CASE,
@@ -16,6 +15,9 @@ from ir.cli.common import (
     show,
     stdout,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @app.command()
@@ -42,6 +44,8 @@ def coverage(case: CasePath = DEFAULT_CASE, fmt: Format = "table") -> None:
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     """One line per gap, retention as its periods; the wording goes to `_notes`."""
+    from ir import coverage as coverages
+
     facts = coverages.catalog()
     return frame.drop(columns=["limits"]).assign(
         gaps=[[coverages.gap_text(g) for g in gaps] for gaps in frame["gaps"]],
@@ -58,6 +62,10 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
 def _notes(frame: pd.DataFrame) -> pd.DataFrame:
     """Per source in the case, what its tenant is, its retention periods and export
     limits, once each."""
+    import pandas as pd
+
+    from ir import coverage as coverages
+
     facts = coverages.catalog()
     rows = [
         {"source": source, "note": note}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -24,11 +23,11 @@ from ir.cli.common import (
     stderr,
     stdout,
 )
-from ir.evidence import raw_text
-from ir.export import export_parquet
-from ir.ingest import FileReport, summary, with_problems
-from parsers import registry
-from parsers.toml import MappingError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ir.ingest import FileReport
 
 
 @app.command()
@@ -66,6 +65,10 @@ def ingest(
     Example: ir ingest ./cloudtrail/ okta-export.json --case incident.duckdb
     Example: ir ingest --force --source okta okta-export.json
     """
+    from ir.ingest import summary, with_problems
+    from parsers import registry
+    from parsers.toml import MappingError
+
     check_format(fmt)
     try:
         available = registry.load(mappings or [])
@@ -118,6 +121,8 @@ def forget(
 
     Example: ir forget okta-export.json
     """
+    import pandas as pd
+
     check_format(fmt)
     if not case.exists():  # opening would create it: there is nothing to forget
         raise fail(f"{case}: no such case file")
@@ -148,7 +153,8 @@ FORGOTTEN_COLUMNS = ["events", "credential_refs", "event_resources", "event_hour
 
 
 def ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
-def ingest_frame(reports: list[FileReport]) -> pd.DataFrame:
+    import pandas as pd
+
     columns = ["file", "source", "records", "loaded", "duplicates", "rejected"]
     rows = [
         {
@@ -223,6 +229,8 @@ def show_record(
     Refuses when the file changed since ingest.
     Example: ir show okta:7f1c2a30-8a11-11f1-9c3e-0d1e2f3a4b01
     """
+    from ir.evidence import raw_text
+
     with opened(case, read_only=True) as opened_case:
         text = raw_text(opened_case.connection, event)
     sys.stdout.write(render.json_safe(render.indent_json(text)) + "\n")
@@ -239,6 +247,10 @@ def export(
 
     Example: ir export --parquet incident-parquet/
     """
+    import pandas as pd
+
+    from ir.export import export_parquet
+
     with opened(case, read_only=True) as opened_case:
         written = export_parquet(opened_case.connection, parquet)
     frame = pd.DataFrame({"table": list(written), "rows": list(written.values())})

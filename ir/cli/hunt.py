@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
-from ir import hunt as hunting
 from ir import render
 from ir.cli.common import (
     DEFAULT_CASE,
@@ -20,6 +18,9 @@ from ir.cli.common import (
     show,
     stderr,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STRONGEST = 3  # reasons shown per finding in the table; json and csv carry them all
 
@@ -44,6 +45,10 @@ def hunt(
     Example: ir hunt --top 10
     Example: ir hunt --since 2026-09-01 --format json
     """
+    import pandas as pd
+
+    from ir import hunt as hunting
+
     check_format(fmt)
     with opened(case, read_only=True) as opened_case:
         findings = opened_case.hunt(since, until, top)
@@ -64,6 +69,8 @@ def hunt(
 
 def _table(findings: pd.DataFrame) -> pd.DataFrame:
     """The worklist view: the strongest reasons and how much derives from each finding."""
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "credential": findings["credential"],

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 
@@ -32,10 +31,10 @@ from ir.cli.common import (
     stderr,
 )
 from ir.cli.trace import traced
-from ir.credentials import fingerprint_ids
-from ir.playbooks import journal, run
-from ir.playbooks import plan as plans
-from ir.playbooks.connectors.base import PlanChoices, Secrets
+
+if TYPE_CHECKING:
+    from ir.playbooks import run
+    from ir.playbooks.connectors.base import Secrets
 
 app = typer.Typer(
     help="Contain a traced leak: plan the revocations, dry-run, execute, verify.",
@@ -83,6 +82,11 @@ def plan_command(
 
     Example: ir playbook plan aws_access_key:AKIAIOSFODNN7EXAMPLE --out plan.json
     """
+    import pandas as pd
+
+    from ir.playbooks import plan as plans
+    from ir.playbooks.connectors.base import PlanChoices
+
     check_format(fmt)
     with opened(case, read_only=True) as opened_case:
         trace = traced(opened_case, ids, token_file, leaked_at)
@@ -114,6 +118,9 @@ def run_command(
     Example: ir playbook run plan.json
     Example: ir playbook run plan.json --execute
     """
+    from ir.playbooks import journal, run
+    from ir.playbooks import plan as plans
+
     check_format(fmt)
     plan = plans.load(plan_file)
     if not execute:
@@ -138,6 +145,8 @@ def status(
 
     Example: ir playbook status --format json
     """
+    from ir.playbooks import journal
+
     check_format(fmt)
     _require(case)
     with opened(case, read_only=True) as opened_case:
@@ -161,6 +170,9 @@ def verify(
     Example: ir playbook verify
     Example: ir playbook verify plan.json --format json
     """
+    from ir.playbooks import plan as plans
+    from ir.playbooks import run
+
     check_format(fmt)
     _require(case)
     secrets = _secrets(token_file)
@@ -182,6 +194,9 @@ def _require(case: Path) -> None:
 
 def _secrets(token_file: str | None) -> Secrets:
     """The raw token by the ids it fingerprints to, in memory only."""
+    from ir.credentials import fingerprint_ids
+    from ir.playbooks.connectors.base import Secrets
+
     if token_file is None:
         return Secrets()
     token = read_token(token_file)
@@ -191,6 +206,10 @@ def _secrets(token_file: str | None) -> Secrets:
 
 
 def _show_outcomes(outcomes: list[run.Outcome], fmt: str, title: str, calls: bool = False) -> None:
+    import pandas as pd
+
+    from ir.playbooks import run
+
     if fmt == "json":
         sys.stdout.write(render.to_json([o.to_json() for o in outcomes]) + "\n")
         return

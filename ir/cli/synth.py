@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from ir.cli.common import Format, app, check_format, fail, show, stderr
@@ -35,6 +34,8 @@ def synth(
     """
     check_format(fmt)
     # the generator is large and only this command needs it
+    import pandas as pd
+
     from ir.synth import BLIND_SPOTS, generate
 
     try:

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.text import Text
 
-from ir import coverage as coverages
 from ir import render
-from ir import report as reports
-from ir import timeline as timelines
-from ir.case import Case, Trace
 from ir.cli.common import (
     DEFAULT_CASE,
     CasePath,
@@ -25,10 +20,10 @@ from ir.cli.common import (
     check_format,
     fail,
     opened,
+    output,
     read_token,
     stderr,
     stdout,
-    write_output,
 )
 from ir.errors import NotFound
 
@@ -42,6 +37,11 @@ Ip = Annotated[
     str | None,
     typer.Option("--ip", help="Also every credential used from this address or CIDR."),
 ]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ir.case import Case, Trace
+
 # The table shows the top of each part (json and csv hold everything).
 TOP_CREDENTIALS = 25  # children under one parent in the lineage tree
 TOP_PLACES = 20
@@ -125,6 +125,8 @@ def trace(
 
 
 def _show_trace(result: Trace) -> None:
+    from ir import coverage as coverages
+
     stdout.print(Text(render.printable(f"trace of {', '.join(result.query)}"), style="bold"))
     stdout.print(
         Text(
@@ -158,6 +160,8 @@ def _show_trace(result: Trace) -> None:
             "bold red",
         )
     )
+    import pandas as pd
+
     events = result.events.assign(note=_event_notes(result.events))
     # What a responder reads first: flagged uses and uses from new places, in time order.
     telling = events["note"].astype(bool) | events["new_place"].astype(bool)
@@ -245,6 +249,9 @@ def timeline(
     Example: ir timeline --ip 203.0.113.0/24 --format jsonl --out attacker.jsonl
     Example: ir timeline --since 2026-09-04 --until 2026-09-05 --format jsonl --out case.jsonl
     """
+    from ir import report as reports
+    from ir import timeline as timelines
+
     check_format(fmt, (*timelines.FORMATS, *reports.FORMATS))
     traced_ = bool(root) or token_file is not None or actor is not None or ip is not None
     if fmt in reports.FORMATS and not traced_:
@@ -254,16 +261,15 @@ def timeline(
             2,
         )
     with opened(case, read_only=True) as opened_case:
-        if not traced_:
-            output = timelines.text(opened_case.timeline(since, until), fmt, raw=raw)
+        if not traced_:  # the whole case: streamed from it, never held in memory
+            rows = timelines.of_case(opened_case.connection, since, until)
+            with output(out) as handle:
+                rows.write(handle, fmt, raw=raw)
+            return
+        result = traced(opened_case, root, token_file, leaked_at, actor=actor, ip=ip)
+        touched = result.impact() if fmt in reports.FORMATS else None
+    with output(out) as handle:
+        if touched is not None:
+            handle.write(reports.render_text(result, fmt, result.containment, touched))
         else:
-            result = traced(opened_case, root, token_file, leaked_at, actor=actor, ip=ip)
-            output = (
-                reports.render_text(result, fmt, result.containment, result.impact())
-                if fmt in reports.FORMATS
-                else timelines.text(result.timeline(since, until), fmt, raw=raw)
-            )
-    if out is None:
-        sys.stdout.write(output)
-    else:
-        write_output(out, output)
+            timelines.of_trace(result, since, until).write(handle, fmt, raw=raw)
