@@ -12,14 +12,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from ir import collectors, render
+from ir import render
 from ir.cli.common import (
     DEFAULT_CASE,
     CasePath,
@@ -32,6 +31,9 @@ from ir.cli.common import (
     stderr,
 )
 from ir.cli.evidence import ingest_frame
+
+if TYPE_CHECKING:
+    from ir import collectors
 
 FILE_COLUMNS = ["file", "source", "records", "loaded", "duplicates", "rejected"]
 SUMMARY_COLUMNS = [
@@ -48,6 +50,11 @@ SUMMARY_COLUMNS = [
 ]
 
 
+# The collectors' names, spelled here so that `ir --help` need not load them (their
+# clients pull in httpx and boto3); tests/collectors check both lists agree.
+PROVIDERS = ("aws", "okta", "github", "entra", "google", "slack", "salesforce")
+
+
 def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -55,7 +62,8 @@ def _names(text: str) -> list[str]:
 @app.command()
 def collect(
     provider: Annotated[
-        str, typer.Argument(help=f"One of {', '.join(collectors.PROVIDERS)}.", show_default=False)
+        str,
+        typer.Argument(help=f"One of {', '.join(PROVIDERS)}.", show_default=False),
     ],
     since: Annotated[
         str | None, typer.Option("--since", help="Start: ISO 8601, or an age (7d, 24h, 30m).")
@@ -80,12 +88,15 @@ def collect(
     enterprise: Annotated[
         str | None, typer.Option("--enterprise", help="github: the enterprise slug.")
     ] = None,
-    logs: Annotated[str, typer.Option("--logs", help="entra: signins, audits or both.")] = ",".join(
-        collectors.Options.logs
-    ),
+    logs: Annotated[
+        str | None, typer.Option("--logs", help="entra: signins, audits or both (default both).")
+    ] = None,
     applications: Annotated[
-        str, typer.Option("--applications", help="google: Reports applications.")
-    ] = ",".join(collectors.Options.applications),
+        str | None,
+        typer.Option(
+            "--applications", help="google: Reports applications (default login,token,admin,drive)."
+        ),
+    ] = None,
     case: CasePath = DEFAULT_CASE,
     fmt: Format = "table",
 ) -> None:
@@ -97,14 +108,18 @@ def collect(
     Example: ir collect aws --s3 s3://org-trail/AWSLogs --since 2026-09-01 --until 2026-09-05
     Example: ir collect github --org corp-eng --since 24h --format json
     """
+    from ir import collectors
+
     check_format(fmt)
     options = collectors.Options(
         s3=s3,
         lookup=lookup,
         org=org,
         enterprise=enterprise,
-        logs=_names(logs),
-        applications=_names(applications),
+        logs=_names(logs) if logs is not None else collectors.Options.logs,
+        applications=(
+            _names(applications) if applications is not None else collectors.Options.applications
+        ),
     )
     failure: collectors.CollectionFailed | None = None
     with opened(case) as opened_case, _progress() as report:
@@ -158,6 +173,8 @@ def _progress() -> Iterator[collectors.Report]:
 
 
 def _show(collection: collectors.Collection, fmt: str) -> None:
+    import pandas as pd
+
     for stream in collection.streams:
         for skipped in stream.skipped:
             stderr.print(f"skipped {escape(render.printable(skipped))}", soft_wrap=True)

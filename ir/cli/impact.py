@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -22,7 +22,9 @@ from ir.cli.common import (
     stdout,
 )
 from ir.cli.trace import found, traced
-from ir.impact import Impact
+
+if TYPE_CHECKING:
+    from ir.impact import Impact
 
 TOP_RESOURCES = 40  # the table shows the top of each part; json and csv hold everything
 TOP_SENSITIVE = 40

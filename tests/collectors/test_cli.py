@@ -91,3 +91,11 @@ def test_a_rate_limit_wait_is_said_on_stderr(okta_env: OktaApi, tmp_path: Path) 
     okta_env.throttle(reset=int(time.time()) + 1)
     status, _, err = collect(tmp_path, "okta", *WINDOW)
     assert status == 0 and "okta: waiting" in err and "(provider asked)" in err
+
+
+def test_the_cli_names_every_collector_without_loading_them() -> None:
+    """`ir --help` spells the providers itself (so it loads no client); the lists agree."""
+    from ir import collectors
+    from ir.cli import collect
+
+    assert collect.PROVIDERS == collectors.PROVIDERS
